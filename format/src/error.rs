@@ -1,0 +1,152 @@
+//! Decode errors: what was wrong, and at which byte offset of the input.
+
+use crate::{InvalidChange, OpRule};
+
+/// Why a byte string is not a valid encoded change.
+///
+/// Every offset is from the start of the input that was given to the decoder.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// The input does not start with the change magic number.
+    #[error("not a mergedb change: bad magic number {found:02x?} at offset 0")]
+    BadMagic {
+        /// The first bytes of the input.
+        found: [u8; 4],
+    },
+    /// A format version that this decoder does not read.
+    #[error("unsupported change format version {version} at offset {offset} (this build reads version {supported})")]
+    UnsupportedVersion {
+        /// The version byte found.
+        version: u8,
+        /// The version this build reads.
+        supported: u8,
+        /// Where the version byte is.
+        offset: usize,
+    },
+    /// The stored CRC does not match the bytes.
+    #[error("checksum mismatch: stored crc32 {expected:#010x}, computed {actual:#010x}")]
+    ChecksumMismatch {
+        /// The CRC stored in the frame.
+        expected: u32,
+        /// The CRC of the bytes as they are.
+        actual: u32,
+    },
+    /// The input ends inside a field.
+    #[error("truncated: the input ends inside {field} at offset {offset}")]
+    Truncated {
+        /// The field being read.
+        field: &'static str,
+        /// Where that field starts.
+        offset: usize,
+    },
+    /// A LEB128 integer with redundant trailing bytes.
+    #[error("overlong LEB128 in {field} at offset {offset}")]
+    OverlongLeb128 {
+        /// The field being read.
+        field: &'static str,
+        /// Where the integer starts.
+        offset: usize,
+    },
+    /// A LEB128 integer too large for 64 bits.
+    #[error("LEB128 in {field} at offset {offset} does not fit in 64 bits")]
+    Leb128Overflow {
+        /// The field being read.
+        field: &'static str,
+        /// Where the integer starts.
+        offset: usize,
+    },
+    /// A length or count that reaches past the end of its enclosing data.
+    #[error("{field} at offset {offset} declares {declared} bytes but only {available} remain")]
+    LengthPastEnd {
+        /// The field whose length or count was declared.
+        field: &'static str,
+        /// Where the declared length is.
+        offset: usize,
+        /// The least number of bytes it needs.
+        declared: u64,
+        /// The bytes left.
+        available: usize,
+    },
+    /// Bytes after the end of the frame.
+    #[error("{count} trailing bytes after the change ends at offset {offset}")]
+    TrailingBytes {
+        /// Where the change ends.
+        offset: usize,
+        /// How many bytes follow it.
+        count: usize,
+    },
+    /// An actor index past the end of the change's actor table.
+    #[error(
+        "actor index {index} at offset {offset} is out of range: the change has {actors} actors"
+    )]
+    ActorIndexOutOfRange {
+        /// Where the index is.
+        offset: usize,
+        /// The index found.
+        index: u64,
+        /// The number of actors in the table.
+        actors: usize,
+    },
+    /// An actor id whose length is 0 or over 32.
+    #[error("actor id at offset {offset} has length {len}; it must be 1 to 32")]
+    BadActorLength {
+        /// Where the length byte is.
+        offset: usize,
+        /// The length found.
+        len: u8,
+    },
+    /// A string that is not UTF-8.
+    #[error("{field} at offset {offset} is not valid UTF-8")]
+    InvalidUtf8 {
+        /// The field.
+        field: &'static str,
+        /// Where the string's bytes start.
+        offset: usize,
+    },
+    /// A tag byte with no meaning in this version.
+    #[error("unknown {field} tag {tag:#04x} at offset {offset}")]
+    UnknownTag {
+        /// Which kind of tag.
+        field: &'static str,
+        /// Where it is.
+        offset: usize,
+        /// The byte found.
+        tag: u8,
+    },
+    /// Reserved bits that are not zero.
+    #[error("reserved bits set in {field} byte {byte:#04x} at offset {offset}")]
+    ReservedBits {
+        /// The field.
+        field: &'static str,
+        /// Where it is.
+        offset: usize,
+        /// The byte found.
+        byte: u8,
+    },
+    /// A valid value written in a form the canonical encoding does not use.
+    #[error("not canonical at offset {offset}: {reason}")]
+    NotCanonical {
+        /// Where the offending field is.
+        offset: usize,
+        /// Which rule of SPEC.md §3.5 it breaks.
+        reason: &'static str,
+    },
+    /// A change that decodes but breaks a validity rule.
+    #[error("invalid change at offset {offset}: {source}")]
+    Invalid {
+        /// Where the offending field or op starts.
+        offset: usize,
+        /// The rule broken.
+        source: InvalidChange,
+    },
+}
+
+impl DecodeError {
+    pub(crate) fn op(offset: usize, index: usize, rule: OpRule) -> Self {
+        DecodeError::Invalid {
+            offset,
+            source: InvalidChange::Op { index, rule },
+        }
+    }
+}

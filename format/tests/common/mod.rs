@@ -1,0 +1,46 @@
+//! Helpers shared by the format tests.
+#![allow(dead_code)]
+
+use arbitrary::{Arbitrary, Unstructured};
+use mergedb_format::{Change, ValidChange};
+use proptest::prelude::*;
+
+/// Valid changes, drawn from random bytes through the same generator the
+/// structured fuzz target uses.
+pub fn valid_change() -> impl Strategy<Value = Change> {
+    proptest::collection::vec(any::<u8>(), 0..4096).prop_map(|bytes| {
+        let mut u = Unstructured::new(&bytes);
+        ValidChange::arbitrary(&mut u).map(|v| v.0).unwrap()
+    })
+}
+
+/// Frames `body` as SPEC.md §3.1 says, written here apart from the encoder so
+/// that tests can make bodies of their own and check the frame independently.
+pub fn frame(body: &[u8]) -> Vec<u8> {
+    let mut len = Vec::new();
+    let mut n = body.len() as u64;
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            len.push(byte);
+            break;
+        }
+        len.push(byte | 0x80);
+    }
+    let mut checked = len.clone();
+    checked.extend_from_slice(body);
+    let mut out = b"MDBC\x01".to_vec();
+    out.extend_from_slice(&crc32fast::hash(&checked).to_le_bytes());
+    out.extend_from_slice(&checked);
+    out
+}
+
+/// The body of an encoded change (everything after the length).
+pub fn body(encoded: &[u8]) -> Vec<u8> {
+    let mut i = 9;
+    while encoded[i] & 0x80 != 0 {
+        i += 1;
+    }
+    encoded[i + 1..].to_vec()
+}
