@@ -93,6 +93,14 @@ fn valid_op(u: &mut Unstructured<'_>, own: u64, pool: &[ActorId]) -> Result<Op> 
         (false, Some(elem)) if u.arbitrary()? => Key::Seq(elem),
         (false, _) => Key::Map(String::arbitrary(u)?),
     };
+    // The root is a map; an op that needs a list key goes into an earlier object.
+    let (obj, key, insert) = match (obj, key) {
+        (ObjId::Root, Key::Seq(elem)) => match earlier(u, own, pool)? {
+            Some(list) => (ObjId::Op(list), Key::Seq(elem), insert),
+            None => (ObjId::Root, Key::Map(String::arbitrary(u)?), false),
+        },
+        (obj, key) => (obj, key, insert),
+    };
     if insert {
         pred.clear();
     }

@@ -76,14 +76,14 @@ fn decode_body(r: &mut Reader<'_>) -> Result<Change> {
     let mut table = ActorTable::read(r, actor)?;
     let ops_at = r.offset();
     let count = r.uleb("ops")?;
-    let count = r.check_fits(count, 1, "ops", ops_at)?;
+    let count = r.check_fits(count, MIN_OP_BYTES, "ops", ops_at)?;
     check_counter_range(start_op, count).map_err(|source| DecodeError::Invalid {
         offset: ops_at,
         source,
     })?;
-    // Grown as ops decode, not reserved from `count`: an op in memory is many
-    // times its smallest encoding, and `count` is only bounded by the input.
-    let mut ops = Vec::new();
+    // `count` ops need at least 4 * count bytes, so this reserves at most
+    // size_of::<Op>() / 4 bytes of memory per input byte (SPEC.md §3.7).
+    let mut ops = Vec::with_capacity(count);
     for index in 0..count {
         let own = start_op + index as u64;
         ops.push(read_op(r, own, index, &mut table)?);
@@ -168,7 +168,7 @@ impl ActorTable {
     fn read(r: &mut Reader<'_>, own: ActorId) -> Result<Self> {
         let offset = r.offset();
         let count = r.uleb("actors")?;
-        let count = r.check_fits(count, 2, "actors", offset)?;
+        let count = r.check_fits(count, MIN_ACTOR_BYTES, "actors", offset)?;
         let mut others: Vec<ActorId> = Vec::with_capacity(count);
         for _ in 0..count {
             let at = r.offset();
@@ -286,7 +286,7 @@ fn read_pred(
 ) -> Result<Vec<OpId>> {
     let offset = r.offset();
     let count = r.uleb("pred")?;
-    let count = r.check_fits(count, 2, "pred", offset)?;
+    let count = r.check_fits(count, MIN_PRED_BYTES, "pred", offset)?;
     let mut pred = Vec::with_capacity(count);
     for _ in 0..count {
         pred.push(read_earlier(r, own, index, actors, "pred")?);

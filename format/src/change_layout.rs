@@ -10,6 +10,16 @@ pub(crate) const CRC_OFFSET: usize = 5;
 /// Offset of the body length, where the checksummed bytes start.
 pub(crate) const LENGTH_OFFSET: usize = 9;
 
+/// The fewest bytes any valid op encodes in (SPEC.md §3.3): an op on the root
+/// takes a map key, so it has a header, a key length, a value or type byte and a
+/// pred count; an op on another object has a header and an object id of at least
+/// two bytes, and then at least a value or type byte.
+pub(crate) const MIN_OP_BYTES: u64 = 4;
+/// The fewest bytes of one pred entry: a distance and an actor index.
+pub(crate) const MIN_PRED_BYTES: u64 = 2;
+/// The fewest bytes of one entry of the actor table: a length and one byte.
+pub(crate) const MIN_ACTOR_BYTES: u64 = 2;
+
 // The op header byte.
 pub(crate) const ACTION_MASK: u8 = 0b0000_0011;
 pub(crate) const ACTION_MAKE: u8 = 0;

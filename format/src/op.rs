@@ -50,6 +50,9 @@ pub enum OpRule {
         /// This op's counter.
         own: u64,
     },
+    /// A list element or list head named in the root, which is a map.
+    #[error("the root is a map: an op on it must name a map key")]
+    RootIsMap,
     /// An insert with a map key.
     #[error("an insert must name a list element, not a map key")]
     InsertIntoMap,
@@ -80,6 +83,9 @@ impl Op {
         };
         if let ObjId::Op(id) = &self.obj {
             earlier(id)?;
+        }
+        if self.obj == ObjId::Root && matches!(self.key, Key::Seq(_)) {
+            return Err(OpRule::RootIsMap);
         }
         match &self.key {
             Key::Seq(ElemId::Op(id)) => earlier(id)?,

@@ -22,30 +22,45 @@ fn golden() -> Vec<(&'static str, Vec<u8>)> {
         ("message", vec![3, b'h', b'i']),
         ("deps", dep),
         ("actors", vec![1, 1, 0xbb]),
-        ("ops", vec![4]),
-        // op 0, counter 10: make a text at root key "t".
+        ("ops", vec![5]),
+        // op 0, counter 10: put null at a root key of 16 bytes. It fills the 20
+        // bytes after the op count, where every cut names "ops" (5 ops need 20),
+        // so that a cut in each later field names that field.
+        ("op header", vec![0x01]),
+        (
+            "map key",
+            [16].into_iter().chain(*b"sixteen-byte-key").collect(),
+        ),
+        ("value tag", vec![0]),
+        ("pred", vec![0]),
+        // op 1, counter 11: make a text at root key "t".
         ("op header", vec![0x00]),
         ("map key", vec![1, b't']),
         ("object type", vec![2]),
         ("pred", vec![0]),
-        // op 1, counter 11: insert "x" at the head of 10@aa.
+        // op 2, counter 12: insert "x" at the head of 11@aa.
         ("op header", vec![0x1d]),
-        ("obj counter", vec![10]),
+        ("obj counter", vec![11]),
         ("obj actor", vec![0]),
         ("value tag", vec![6]),
         ("str value", vec![1, b'x']),
-        // op 2, counter 12: put int 7 at root key "n" over 5@bb (12 - 5 - 1 = 6 back).
+        // op 3, counter 13: put int 7 at root key "n" over 5@bb (13 - 5 - 1 = 7 back).
         ("op header", vec![0x01]),
         ("map key", vec![1, b'n']),
         ("value tag", vec![3]),
         ("int value", vec![7]),
-        ("pred", vec![1, 6, 1]),
-        // op 3, counter 13: increment root key "c" by 2 over 9@aa (3 back).
+        ("pred", vec![1, 7, 1]),
+        // op 4, counter 14: increment root key "c" by 2 over 9@aa (4 back).
         ("op header", vec![0x03]),
         ("map key", vec![1, b'c']),
         ("increment", vec![2]),
-        ("pred", vec![1, 3, 0]),
+        ("pred", vec![1, 4, 0]),
     ]
+}
+
+/// The body offset where piece `n` of `golden()` starts.
+fn at(n: usize) -> usize {
+    golden().iter().take(n).map(|(_, b)| b.len()).sum()
 }
 
 fn golden_body() -> Vec<u8> {
@@ -58,6 +73,12 @@ fn golden_change() -> Change {
         ActorId::new(&[0xbb]).unwrap(),
     );
     let mut b = ChangeBuilder::new(aa, 3, 10, vec![ChangeHash([0x11; 32])]);
+    b.put(
+        ObjId::Root,
+        Key::map("sixteen-byte-key"),
+        ScalarValue::Null,
+        vec![],
+    );
     let text = b.make(ObjId::Root, Key::map("t"), ObjType::Text, vec![]);
     b.insert(text.into(), ElemId::Head, ScalarValue::str("x"));
     b.put(
@@ -92,13 +113,14 @@ fn the_golden_bytes_are_the_encoding() {
 fn truncation_at_every_field_names_the_field() {
     let pieces = golden();
     let body = golden_body();
-    let ops_count_end = pieces.iter().take(9).map(|(_, b)| b.len()).sum::<usize>();
+    let ops_count_end = at(9);
     let mut named = std::collections::BTreeSet::new();
     let mut start = 0;
     for (field, bytes) in &pieces {
         for cut in start..start + bytes.len() {
-            // The op count is checked against the bytes left before any op is read.
-            let expected = if cut >= ops_count_end && cut - ops_count_end < 4 {
+            // The op count is checked against the bytes left before any op is
+            // read: 5 ops need at least 20 bytes.
+            let expected = if cut >= ops_count_end && cut - ops_count_end < 20 {
                 "ops"
             } else {
                 field
@@ -121,7 +143,7 @@ fn truncation_at_every_field_names_the_field() {
     }
     assert_eq!(
         named.len(),
-        18,
+        19,
         "every field of the golden body was cut: {named:?}"
     );
 }
@@ -274,12 +296,12 @@ fn length_past_the_end() {
         "{err}"
     );
     // A count of deps that cannot fit.
-    let bytes = tweak(|b| b[9] = 2);
+    let bytes = tweak(|b| b[9] = 3);
     assert!(matches!(
         decode_change(&bytes),
         Err(DecodeError::LengthPastEnd {
             field: "deps",
-            declared: 64,
+            declared: 96,
             ..
         })
     ));
@@ -288,16 +310,12 @@ fn length_past_the_end() {
 #[test]
 fn actor_index_out_of_range() {
     // Op 1's obj actor index 0 becomes 2; the table has the own actor and one other.
-    let at = golden()
-        .iter()
-        .take(15)
-        .map(|(_, b)| b.len())
-        .sum::<usize>();
-    let bytes = tweak(|b| b[at] = 2);
+    let i = at(19);
+    let bytes = tweak(|b| b[i] = 2);
     assert_eq!(
         decode_change(&bytes),
         Err(DecodeError::ActorIndexOutOfRange {
-            offset: BODY + at,
+            offset: BODY + i,
             index: 2,
             actors: 2
         })
@@ -352,8 +370,7 @@ fn invalid_utf8() {
 
 #[test]
 fn unknown_tags_and_reserved_bits() {
-    let pos = |n: usize| golden().iter().take(n).map(|(_, b)| b.len()).sum::<usize>();
-    let bytes = tweak(|b| b[pos(11)] = 3);
+    let bytes = tweak(|b| b[at(15)] = 3);
     assert!(matches!(
         decode_change(&bytes),
         Err(DecodeError::UnknownTag {
@@ -362,7 +379,7 @@ fn unknown_tags_and_reserved_bits() {
             ..
         })
     ));
-    let bytes = tweak(|b| b[pos(16)] = 10);
+    let bytes = tweak(|b| b[at(20)] = 10);
     assert!(matches!(
         decode_change(&bytes),
         Err(DecodeError::UnknownTag {
@@ -371,7 +388,7 @@ fn unknown_tags_and_reserved_bits() {
             ..
         })
     ));
-    let bytes = tweak(|b| b[pos(9)] = 0x40);
+    let bytes = tweak(|b| b[at(9)] = 0x40);
     assert!(matches!(
         decode_change(&bytes),
         Err(DecodeError::ReservedBits {
@@ -380,7 +397,7 @@ fn unknown_tags_and_reserved_bits() {
         })
     ));
     // The element flag with a map key.
-    let bytes = tweak(|b| b[pos(9)] = 0x20);
+    let bytes = tweak(|b| b[at(9)] = 0x20);
     assert!(matches!(
         decode_change(&bytes),
         Err(DecodeError::ReservedBits {
@@ -399,14 +416,9 @@ fn non_canonical_forms() {
         "{:?}",
         decode_change(&bytes)
     );
-    // An actor that no op names: op 2's pred names the own actor instead of bb.
-    let at = golden()
-        .iter()
-        .take(22)
-        .map(|(_, b)| b.len())
-        .sum::<usize>()
-        + 2;
-    let bytes = tweak(|b| b[at] = 0);
+    // An actor that no op names: op 3's pred names the own actor instead of bb.
+    let i = at(26) + 2;
+    let bytes = tweak(|b| b[i] = 0);
     assert!(
         matches!(decode_change(&bytes), Err(DecodeError::NotCanonical { offset, .. }) if offset == BODY + 42)
     );
@@ -427,8 +439,8 @@ fn invalid_changes() {
     });
     assert_eq!(invalid(bytes), InvalidChange::DepsOrder);
     // Op 0 with the insert flag and a map key.
-    let at = golden().iter().take(9).map(|(_, b)| b.len()).sum::<usize>();
-    let bytes = tweak(|b| b[at] = 0x04);
+    let i = at(9);
+    let bytes = tweak(|b| b[i] = 0x04);
     assert_eq!(
         invalid(bytes),
         InvalidChange::Op {
@@ -436,28 +448,24 @@ fn invalid_changes() {
             rule: OpRule::InsertIntoMap
         }
     );
-    // Op 3's pred reaching back past counter 1.
-    let at = golden_body().len() - 2;
-    let bytes = tweak(|b| b[at] = 12);
+    // Op 4's pred reaching back past counter 1.
+    let i = golden_body().len() - 2;
+    let bytes = tweak(|b| b[i] = 13);
     assert_eq!(
         invalid(bytes),
         InvalidChange::Op {
-            index: 3,
+            index: 4,
             rule: OpRule::ZeroCounter
         }
     );
     // Op 1's obj naming its own counter.
-    let at = golden()
-        .iter()
-        .take(14)
-        .map(|(_, b)| b.len())
-        .sum::<usize>();
-    let bytes = tweak(|b| b[at] = 11);
+    let i = at(18);
+    let bytes = tweak(|b| b[i] = 12);
     assert_eq!(
         invalid(bytes),
         InvalidChange::Op {
-            index: 1,
-            rule: OpRule::NotEarlier { named: 11, own: 11 }
+            index: 2,
+            rule: OpRule::NotEarlier { named: 12, own: 12 }
         }
     );
 }
