@@ -18,6 +18,9 @@ fuzz_target!(|input: (ValidChange, Change)| {
     match (raw.check(), encode_change(&raw)) {
         (Ok(()), Ok(bytes)) => assert_eq!(decode_change(&bytes).as_ref(), Ok(&raw)),
         (Err(e), Err(f)) => assert_eq!(e, f),
-        (check, encoded) => panic!("check says {check:?} but encode says {:?}", encoded.map(|_| ())),
+        (check, encoded) => panic!(
+            "check says {check:?} but encode says {:?}",
+            encoded.map(|_| ())
+        ),
     }
 });
