@@ -1,13 +1,27 @@
-//! mergedb-engine: documents and the store.
+//! mergedb-engine: documents with Automerge's semantics, and (to come) the store.
 //!
-//! This crate will hold, in the issues that build them:
-//! - `opset`: the op set of one document, in Automerge's merge rules (SPEC.md §2);
-//! - `doc` and `transaction`: the `Document` API, local transactions, merge and history;
-//! - `store`: storage backends (redb by default, sled behind a feature), the change
-//!   log keyed by (document, actor, seq), snapshots on disk, recovery, and the
-//!   cache of lazily loaded documents.
-//!
-//! For now it re-exports the format types it is built on.
+//! - `Document`: one document in memory: its op set (`opset`), its history
+//!   (`history`), transactions for local edits, remote changes with a causal
+//!   queue, merge, and reads now or at past heads. SPEC.md §2 gives its rules.
+//! - The store: storage backends, the change log keyed by (document, actor,
+//!   seq), snapshots on disk, recovery and the cache of lazily loaded
+//!   documents, in the issues that build them.
 #![deny(unsafe_code)]
 
+mod actors;
+mod clock;
+mod document;
+mod error;
+mod history;
+mod json;
+mod opset;
+mod read;
+mod transaction;
+mod value;
+
+pub use document::Document;
+pub use error::EngineError;
 pub use mergedb_format as format;
+pub use read::{Item, Prop};
+pub use transaction::Transaction;
+pub use value::Value;

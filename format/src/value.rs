@@ -75,3 +75,31 @@ mod tests {
         assert_ne!(ScalarValue::Int(1), ScalarValue::Counter(1));
     }
 }
+
+macro_rules! scalar_from {
+    ($($t:ty => $variant:ident),* $(,)?) => {
+        $(impl From<$t> for ScalarValue {
+            fn from(v: $t) -> Self {
+                ScalarValue::$variant(v.into())
+            }
+        })*
+    };
+}
+
+scalar_from!(
+    bool => Bool,
+    i64 => Int,
+    i32 => Int,
+    u64 => Uint,
+    u32 => Uint,
+    f64 => F64,
+    String => Str,
+    &str => Str,
+    Vec<u8> => Bytes,
+);
+
+impl From<char> for ScalarValue {
+    fn from(c: char) -> Self {
+        ScalarValue::Str(c.to_string())
+    }
+}

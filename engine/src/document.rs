@@ -1,0 +1,277 @@
+//! `Document`: one Automerge-compatible document in memory, its history, and
+//! the queue of changes waiting for their deps.
+
+use crate::history::History;
+use crate::opset::{OpSet, Undo};
+use crate::EngineError;
+use mergedb_format::{decode_change, encode_change_with_hash, ActorId, Change, ChangeHash};
+use std::collections::HashSet;
+
+/// A change waiting for its deps, with its encoding and hash.
+#[derive(Clone, Debug)]
+struct Queued {
+    change: Change,
+    bytes: Vec<u8>,
+    hash: ChangeHash,
+}
+
+/// One document: its op set, its history, and the changes that wait for deps.
+#[derive(Clone, Debug)]
+pub struct Document {
+    pub(crate) actor: ActorId,
+    pub(crate) actor_index: u32,
+    pub(crate) ops: OpSet,
+    pub(crate) history: History,
+    queue: Vec<Queued>,
+}
+
+impl Default for Document {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Document {
+    /// An empty document that writes as a new random actor.
+    pub fn new() -> Self {
+        Self::with_actor(ActorId::random())
+    }
+
+    /// An empty document that writes as `actor`.
+    pub fn with_actor(actor: ActorId) -> Self {
+        let mut ops = OpSet::default();
+        let actor_index = ops.actors.intern(actor);
+        Document {
+            actor,
+            actor_index,
+            ops,
+            history: History::default(),
+            queue: Vec::new(),
+        }
+    }
+
+    /// The actor this document writes as.
+    pub fn actor(&self) -> ActorId {
+        self.actor
+    }
+
+    /// Writes as `actor` from now on.
+    pub fn set_actor(&mut self, actor: ActorId) {
+        self.actor = actor;
+        self.actor_index = self.ops.actors.intern(actor);
+    }
+
+    /// A copy of this document that writes as a new random actor.
+    pub fn fork(&self) -> Document {
+        let mut doc = self.clone();
+        doc.set_actor(ActorId::random());
+        doc
+    }
+
+    /// Asserts the internal invariants: every sequence's chunks and widths agree,
+    /// and every element's cached winner is its visible winner. For tests; it
+    /// panics on a broken invariant and takes time linear in the document.
+    #[doc(hidden)]
+    pub fn check(&self) {
+        self.ops.check();
+    }
+
+    /// The hashes of the changes no other change depends on, ascending.
+    pub fn heads(&self) -> Vec<ChangeHash> {
+        self.history.heads()
+    }
+
+    /// How many changes the document holds (not counting queued ones).
+    pub fn change_count(&self) -> usize {
+        self.history.len()
+    }
+
+    /// The change with this hash, if the document has it.
+    pub fn change_by_hash(&self, hash: &ChangeHash) -> Option<Change> {
+        let i = self.history.index_of(hash)?;
+        decode_change(self.history.bytes(i)).ok()
+    }
+
+    /// The encoding of the change with this hash, if the document has it.
+    pub fn encoded_change(&self, hash: &ChangeHash) -> Option<&[u8]> {
+        Some(self.history.bytes(self.history.index_of(hash)?))
+    }
+
+    /// Every change that is not in the history of `heads`, in an order in which
+    /// they can be applied.
+    pub fn changes_since(&self, heads: &[ChangeHash]) -> Result<Vec<Change>, EngineError> {
+        let seen = self.history.ancestors(heads)?;
+        Ok((0..self.history.len() as u32)
+            .filter(|i| !seen[*i as usize])
+            .filter_map(|i| decode_change(self.history.bytes(i)).ok())
+            .collect())
+    }
+
+    /// Hashes that the document needs and lacks: those of `heads` it does not
+    /// have, and the deps of queued changes that are neither applied nor queued.
+    pub fn missing_deps(&self, heads: &[ChangeHash]) -> Vec<ChangeHash> {
+        let queued: HashSet<ChangeHash> = self.queue.iter().map(|q| q.hash).collect();
+        let mut missing: Vec<ChangeHash> = self
+            .queue
+            .iter()
+            .flat_map(|q| q.change.deps.iter())
+            .chain(heads)
+            .filter(|h| self.history.index_of(h).is_none() && !queued.contains(h))
+            .copied()
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        missing
+    }
+
+    /// Applies every change of `other` that this document lacks.
+    pub fn merge(&mut self, other: &Document) -> Result<(), EngineError> {
+        let missing: Vec<Change> = (0..other.history.len() as u32)
+            .filter(|i| self.history.index_of(&other.history.get(*i).hash).is_none())
+            .filter_map(|i| decode_change(other.history.bytes(i)).ok())
+            .collect();
+        self.apply_changes(missing)
+    }
+
+    /// Applies remote changes. A change whose deps are missing waits in a queue
+    /// and applies when they arrive; a change already applied is skipped. All or
+    /// nothing: on an error no change of the batch is applied or queued.
+    pub fn apply_changes(
+        &mut self,
+        changes: impl IntoIterator<Item = Change>,
+    ) -> Result<(), EngineError> {
+        let mut incoming = Vec::new();
+        for change in changes {
+            let (bytes, hash) = encode_change_with_hash(&change)?;
+            incoming.push(Queued {
+                change,
+                bytes,
+                hash,
+            });
+        }
+        let mark = self.history.mark();
+        let queue_before = self.queue.len();
+        let mut undo = Vec::new();
+        let result = self.apply_all(incoming, &mut undo);
+        if result.is_err() {
+            while let Some(u) = undo.pop() {
+                self.ops.undo(u);
+            }
+            self.history.rewind(mark);
+            self.queue.truncate(queue_before);
+        }
+        result
+    }
+
+    fn apply_all(
+        &mut self,
+        incoming: Vec<Queued>,
+        undo: &mut Vec<Undo>,
+    ) -> Result<(), EngineError> {
+        for q in incoming {
+            let known = self.history.index_of(&q.hash).is_some()
+                || self.queue.iter().any(|w| w.hash == q.hash);
+            if known {
+                continue;
+            }
+            if self.is_ready(&q.change)? {
+                self.apply_one(&q, undo)?;
+                self.drain_queue(undo)?;
+            } else {
+                self.queue.push(q);
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies queued changes until none is ready.
+    fn drain_queue(&mut self, undo: &mut Vec<Undo>) -> Result<(), EngineError> {
+        while !self.queue.is_empty() {
+            let mut ready = None;
+            for (i, q) in self.queue.iter().enumerate() {
+                if self.is_ready(&q.change)? {
+                    ready = Some(i);
+                    break;
+                }
+            }
+            let Some(i) = ready else { return Ok(()) };
+            let q = self.queue.remove(i);
+            self.apply_one(&q, undo)?;
+        }
+        Ok(())
+    }
+
+    /// Whether every dep is applied and the seq is the actor's next; an error
+    /// if the (actor, seq) is taken by another change.
+    fn is_ready(&self, change: &Change) -> Result<bool, EngineError> {
+        if let Some(actor) = self.ops.actors.lookup(&change.actor) {
+            if let Some(existing) = self.history.by_seq(actor, change.seq) {
+                return Err(EngineError::DuplicateSeq {
+                    actor: change.actor,
+                    seq: change.seq,
+                    existing: self.history.get(existing).hash,
+                });
+            }
+            if self.history.last_seq(actor) + 1 != change.seq {
+                return Ok(false);
+            }
+        } else if change.seq != 1 {
+            return Ok(false);
+        }
+        Ok(change
+            .deps
+            .iter()
+            .all(|d| self.history.index_of(d).is_some()))
+    }
+
+    /// Applies one ready change: its ops, then its place in the history.
+    pub(crate) fn apply_one_change(
+        &mut self,
+        change: &Change,
+        bytes: &[u8],
+        hash: ChangeHash,
+        undo: &mut Vec<Undo>,
+    ) -> Result<(), EngineError> {
+        let deps: Vec<u32> = change
+            .deps
+            .iter()
+            .filter_map(|d| self.history.index_of(d))
+            .collect();
+        let max_dep_op = deps
+            .iter()
+            .map(|d| self.history.get(*d).max_op)
+            .max()
+            .unwrap_or(0);
+        if change.start_op <= max_dep_op {
+            return Err(EngineError::BadStartOp {
+                actor: change.actor,
+                seq: change.seq,
+                start_op: change.start_op,
+                max_dep_op,
+            });
+        }
+        let actor = self.ops.actors.intern(change.actor);
+        if let Some(prev) = self.history.by_seq(actor, change.seq.wrapping_sub(1)) {
+            let prev_max = self.history.get(prev).max_op;
+            if change.start_op <= prev_max {
+                return Err(EngineError::BadStartOp {
+                    actor: change.actor,
+                    seq: change.seq,
+                    start_op: change.start_op,
+                    max_dep_op: prev_max,
+                });
+            }
+        }
+        for index in 0..change.ops.len() {
+            let op = self.ops.resolve(change, actor, index)?;
+            undo.push(self.ops.apply(op));
+        }
+        self.history
+            .push(hash, actor, change.max_op(), &deps, bytes);
+        Ok(())
+    }
+
+    fn apply_one(&mut self, q: &Queued, undo: &mut Vec<Undo>) -> Result<(), EngineError> {
+        self.apply_one_change(&q.change, &q.bytes, q.hash, undo)
+    }
+}

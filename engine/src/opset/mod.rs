@@ -1,0 +1,435 @@
+//! The op set: every op of a document, the objects they make, and the indexes
+//! that reads and merges need. SPEC.md §2 gives the rules implemented here.
+
+pub(crate) mod fenwick;
+mod read;
+mod resolve;
+pub(crate) mod seq;
+
+use crate::actors::{Actors, Id};
+use crate::value::{Action, Val};
+use mergedb_format::ObjType;
+use seq::{Cursor, Elem, Seq};
+use std::collections::{BTreeMap, HashMap};
+
+/// "None" for op, object and chunk indices; as a list key, the head.
+pub(crate) const NONE: u32 = u32::MAX;
+/// The root object's index.
+pub(crate) const ROOT: u32 = 0;
+
+/// Where an op acts: an interned map key, or the insert op of a list element
+/// (`NONE` for the head).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum KeyRef {
+    Map(u32),
+    Seq(u32),
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct OpRec {
+    pub id: Id,
+    pub obj: u32,
+    pub key: KeyRef,
+    pub insert: bool,
+    pub action: Action,
+    /// The first successor (an op whose pred names this one), or `NONE`; the
+    /// rest are in `OpSet::more_succ`, since most ops have at most one.
+    succ: u32,
+    /// For an insert: the chunk of its object's sequence that holds its element.
+    pub chunk: u32,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum ObjData {
+    /// For each key, the puts and makes at it, ascending by op id. Deletes and
+    /// increments are reached through their preds' successor lists.
+    Map(BTreeMap<Box<str>, Vec<u32>>),
+    /// The elements, and for each element the puts and makes at it other than
+    /// its insert.
+    Seq(Seq, HashMap<u32, Vec<u32>>),
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Object {
+    pub ty: ObjType,
+    /// The op that made it; `NONE` for the root.
+    pub made_by: u32,
+    pub data: ObjData,
+}
+
+/// A run of ops with consecutive counters by one actor at consecutive indices:
+/// one per change, which makes finding an op by id a binary search.
+#[derive(Clone, Copy, Debug)]
+struct Run {
+    start: u64,
+    first: u32,
+    len: u32,
+}
+
+/// An op ready to apply: every reference resolved to an index.
+#[derive(Clone, Debug)]
+pub(crate) struct NewOp {
+    pub id: Id,
+    pub obj: u32,
+    pub key: KeyRef,
+    pub insert: bool,
+    pub action: Action,
+    pub pred: Vec<u32>,
+}
+
+/// What it takes to undo one applied op.
+#[derive(Clone, Debug)]
+pub(crate) struct Undo {
+    pred: Vec<u32>,
+    prev_max_op: u64,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct OpSet {
+    pub actors: Actors,
+    pub ops: Vec<OpRec>,
+    more_succ: HashMap<u32, Vec<u32>>,
+    pub objects: Vec<Object>,
+    obj_by_id: HashMap<Id, u32>,
+    props: Vec<Box<str>>,
+    prop_index: HashMap<Box<str>, u32>,
+    runs: Vec<Vec<Run>>,
+    pub max_op: u64,
+}
+
+impl Default for OpSet {
+    fn default() -> Self {
+        OpSet {
+            actors: Actors::default(),
+            ops: Vec::new(),
+            more_succ: HashMap::new(),
+            objects: vec![Object {
+                ty: ObjType::Map,
+                made_by: NONE,
+                data: ObjData::Map(BTreeMap::new()),
+            }],
+            obj_by_id: HashMap::new(),
+            props: Vec::new(),
+            prop_index: HashMap::new(),
+            runs: Vec::new(),
+            max_op: 0,
+        }
+    }
+}
+
+impl OpSet {
+    pub fn prop(&self, p: u32) -> &str {
+        &self.props[p as usize]
+    }
+
+    pub fn intern_prop(&mut self, key: &str) -> u32 {
+        if let Some(p) = self.prop_index.get(key) {
+            return *p;
+        }
+        let p = self.props.len() as u32;
+        self.props.push(key.into());
+        self.prop_index.insert(key.into(), p);
+        p
+    }
+
+    /// The index of the op with this id.
+    pub fn find(&self, id: Id) -> Option<u32> {
+        let runs = self.runs.get(id.actor as usize)?;
+        let i = runs
+            .partition_point(|r| r.start <= id.counter)
+            .checked_sub(1)?;
+        let run = runs[i];
+        (id.counter - run.start < u64::from(run.len))
+            .then(|| run.first + (id.counter - run.start) as u32)
+    }
+
+    /// The object made by the op with this id.
+    pub fn object_by_id(&self, id: Id) -> Option<u32> {
+        self.obj_by_id.get(&id).copied()
+    }
+
+    pub fn succ(&self, op: u32) -> impl Iterator<Item = u32> + '_ {
+        let first = self.ops[op as usize].succ;
+        let more = match first {
+            NONE => None,
+            _ => self.more_succ.get(&op),
+        };
+        (first != NONE)
+            .then_some(first)
+            .into_iter()
+            .chain(more.into_iter().flatten().copied())
+    }
+
+    fn add_succ(&mut self, op: u32, succ: u32) {
+        let rec = &mut self.ops[op as usize];
+        if rec.succ == NONE {
+            rec.succ = succ;
+        } else {
+            self.more_succ.entry(op).or_default().push(succ);
+        }
+    }
+
+    /// Removes the most recently added successor of `op`.
+    fn pop_succ(&mut self, op: u32) {
+        if let Some(more) = self.more_succ.get_mut(&op) {
+            more.pop();
+            if more.is_empty() {
+                self.more_succ.remove(&op);
+            }
+        } else {
+            self.ops[op as usize].succ = NONE;
+        }
+    }
+
+    /// Applies a resolved op and returns how to undo it. The caller has checked
+    /// every reference (`resolve`) or built the op from the document itself.
+    pub fn apply(&mut self, op: NewOp) -> Undo {
+        let k = self.ops.len() as u32;
+        let undo = Undo {
+            pred: op.pred.clone(),
+            prev_max_op: self.max_op,
+        };
+        self.push_rec(k, &op);
+        for p in &op.pred {
+            self.add_succ(*p, k);
+        }
+        if let Action::Make(ty) = op.action {
+            let data = match ty {
+                ObjType::Map => ObjData::Map(BTreeMap::new()),
+                ObjType::List | ObjType::Text => ObjData::Seq(Seq::default(), HashMap::new()),
+            };
+            self.obj_by_id.insert(op.id, self.objects.len() as u32);
+            self.objects.push(Object {
+                ty,
+                made_by: k,
+                data,
+            });
+        }
+        let visible_kind = matches!(op.action, Action::Put(_) | Action::Make(_));
+        match op.key {
+            KeyRef::Map(p) if visible_kind => self.add_to_key(op.obj, p, k),
+            KeyRef::Map(_) => {}
+            KeyRef::Seq(after) if op.insert => self.insert_elem(op.obj, after, k),
+            KeyRef::Seq(elem) => {
+                if visible_kind {
+                    if let ObjData::Seq(_, at) = &mut self.objects[op.obj as usize].data {
+                        at.entry(elem).or_default().push(k);
+                    }
+                }
+                self.refresh_elem(op.obj, elem);
+            }
+        }
+        undo
+    }
+
+    fn push_rec(&mut self, k: u32, op: &NewOp) {
+        self.ops.push(OpRec {
+            id: op.id,
+            obj: op.obj,
+            key: op.key,
+            insert: op.insert,
+            action: op.action.clone(),
+            succ: NONE,
+            chunk: NONE,
+        });
+        self.max_op = self.max_op.max(op.id.counter);
+        let a = op.id.actor as usize;
+        if self.runs.len() <= a {
+            self.runs.resize(a + 1, Vec::new());
+        }
+        let runs = &mut self.runs[a];
+        match runs.last_mut() {
+            Some(r) if r.start + u64::from(r.len) == op.id.counter && r.first + r.len == k => {
+                r.len += 1
+            }
+            _ => runs.push(Run {
+                start: op.id.counter,
+                first: k,
+                len: 1,
+            }),
+        }
+    }
+
+    fn add_to_key(&mut self, obj: u32, prop: u32, k: u32) {
+        let key = self.props[prop as usize].clone();
+        let ObjData::Map(keys) = &mut self.objects[obj as usize].data else {
+            return;
+        };
+        let list = keys.entry(key).or_default();
+        let id = self.ops[k as usize].id;
+        let actors = &self.actors;
+        let ops = &self.ops;
+        let at = list.partition_point(|o| actors.cmp(ops[*o as usize].id, id).is_lt());
+        list.insert(at, k);
+    }
+
+    /// Places a new element by RGA (SPEC.md §2.7): just after `after`, past
+    /// every element with a higher id.
+    fn insert_elem(&mut self, obj: u32, after: u32, k: u32) {
+        let start = match after {
+            NONE => Some(Cursor { pos: 0, off: 0 }),
+            _ => self.cursor_of(obj, after).map(|c| Cursor {
+                pos: c.pos,
+                off: c.off + 1,
+            }),
+        };
+        let (id, width) = (self.ops[k as usize].id, self.width_of(obj, k));
+        let (actors, ops, objects) = (&self.actors, &self.ops, &mut self.objects);
+        let ObjData::Seq(seq, _) = &mut objects[obj as usize].data else {
+            return;
+        };
+        let mut at = start.unwrap_or(Cursor { pos: 0, off: 0 });
+        while let Some(c) = seq.seek(at) {
+            let there = seq.get(c).map(|e| ops[e.op as usize].id);
+            match there {
+                Some(other) if actors.cmp(other, id).is_gt() => {
+                    at = Cursor {
+                        pos: c.pos,
+                        off: c.off + 1,
+                    }
+                }
+                _ => {
+                    at = c;
+                    break;
+                }
+            }
+        }
+        let elem = Elem {
+            op: k,
+            winner: k,
+            width,
+        };
+        let (chunk, moved) = seq.insert(at, elem);
+        if let Some((new_chunk, moved)) = moved {
+            for m in moved {
+                self.ops[m as usize].chunk = new_chunk;
+            }
+        }
+        self.ops[k as usize].chunk = chunk;
+    }
+
+    /// The width of op `k` as the winner of an element of `obj`.
+    fn width_of(&self, obj: u32, k: u32) -> u32 {
+        match (&self.objects[obj as usize].ty, &self.ops[k as usize].action) {
+            (ObjType::Text, Action::Put(v)) => v.text_width(),
+            _ => 1,
+        }
+    }
+
+    pub(crate) fn cursor_of(&self, obj: u32, elem: u32) -> Option<Cursor> {
+        let ObjData::Seq(seq, _) = &self.objects[obj as usize].data else {
+            return None;
+        };
+        seq.locate(self.ops[elem as usize].chunk, elem)
+    }
+
+    /// Recomputes an element's winner and width after an op at it changed.
+    fn refresh_elem(&mut self, obj: u32, elem: u32) {
+        let Some(c) = self.cursor_of(obj, elem) else {
+            return;
+        };
+        let winner = self.elem_winner(obj, elem, None);
+        let width = winner.map_or(0, |w| self.width_of(obj, w));
+        if let ObjData::Seq(seq, _) = &mut self.objects[obj as usize].data {
+            seq.set(c, winner.unwrap_or(NONE), width);
+        }
+    }
+
+    /// Undoes the last op applied, which `undo` describes.
+    pub fn undo(&mut self, undo: Undo) {
+        let k = (self.ops.len() - 1) as u32;
+        let op = self.ops[k as usize].clone();
+        if matches!(op.action, Action::Make(_)) {
+            self.objects.pop();
+            self.obj_by_id.remove(&op.id);
+        }
+        match op.key {
+            KeyRef::Map(p) => {
+                let key = self.props[p as usize].clone();
+                if let ObjData::Map(keys) = &mut self.objects[op.obj as usize].data {
+                    if let Some(list) = keys.get_mut(&key) {
+                        list.retain(|o| *o != k);
+                        if list.is_empty() {
+                            keys.remove(&key);
+                        }
+                    }
+                }
+            }
+            KeyRef::Seq(_) if op.insert => {
+                if let Some(c) = self.cursor_of(op.obj, k) {
+                    if let ObjData::Seq(seq, _) = &mut self.objects[op.obj as usize].data {
+                        seq.remove(c);
+                    }
+                }
+            }
+            KeyRef::Seq(elem) => {
+                if let ObjData::Seq(_, at) = &mut self.objects[op.obj as usize].data {
+                    if let Some(list) = at.get_mut(&elem) {
+                        list.retain(|o| *o != k);
+                        if list.is_empty() {
+                            at.remove(&elem);
+                        }
+                    }
+                }
+            }
+        }
+        for p in undo.pred.iter().rev() {
+            self.pop_succ(*p);
+        }
+        if let (KeyRef::Seq(elem), false) = (op.key, op.insert) {
+            self.refresh_elem(op.obj, elem);
+        }
+        self.ops.pop();
+        let runs = &mut self.runs[op.id.actor as usize];
+        if let Some(r) = runs.last_mut() {
+            r.len -= 1;
+            if r.len == 0 {
+                runs.pop();
+            }
+        }
+        self.max_op = undo.prev_max_op;
+    }
+
+    /// The ops at a list element that can be visible: its insert and later puts.
+    pub(crate) fn ops_at_elem(&self, obj: u32, elem: u32) -> impl Iterator<Item = u32> + '_ {
+        let more = match &self.objects[obj as usize].data {
+            ObjData::Seq(_, at) => at.get(&elem),
+            ObjData::Map(_) => None,
+        };
+        std::iter::once(elem).chain(more.into_iter().flatten().copied())
+    }
+
+    /// See `Document::check`.
+    pub fn check(&self) {
+        for (o, object) in self.objects.iter().enumerate() {
+            let ObjData::Seq(seq, _) = &object.data else {
+                continue;
+            };
+            seq.check();
+            for e in seq.iter() {
+                let winner = self.elem_winner(o as u32, e.op, None);
+                assert_eq!(
+                    winner.unwrap_or(NONE),
+                    e.winner,
+                    "cached winner of element {}",
+                    e.op
+                );
+                let width = winner.map_or(0, |w| self.width_of(o as u32, w));
+                assert_eq!(width, e.width);
+                assert_eq!(
+                    self.cursor_of(o as u32, e.op)
+                        .and_then(|c| seq.get(c))
+                        .map(|x| x.op),
+                    Some(e.op)
+                );
+            }
+        }
+    }
+
+    pub(crate) fn val(&self, op: u32) -> Option<&Val> {
+        match &self.ops[op as usize].action {
+            Action::Put(v) => Some(v),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,406 @@
+//! Local edits: a transaction applies ops as it goes, so that reads through it
+//! see them, and either commits them as one change or, dropped, undoes them.
+
+use crate::actors::Id;
+use crate::opset::{KeyRef, NewOp, ObjData, Undo, NONE};
+use crate::value::{Action, Val};
+use crate::{Document, EngineError, Prop};
+use mergedb_format::{
+    encode_change_with_hash, Change, ChangeHash, ElemId, Key, ObjId, ObjType, Op, OpAction, OpId,
+    ScalarValue,
+};
+
+/// A transaction on a document; see `Document::transaction`.
+#[derive(Debug)]
+pub struct Transaction<'a> {
+    doc: &'a mut Document,
+    seq: u64,
+    start_op: u64,
+    deps: Vec<ChangeHash>,
+    ops: Vec<Op>,
+    undo: Vec<Undo>,
+}
+
+impl Document {
+    /// Starts a transaction: its ops form one change when it commits, and
+    /// vanish if it is dropped.
+    pub fn transaction(&mut self) -> Transaction<'_> {
+        Transaction {
+            seq: self.history.last_seq(self.actor_index) + 1,
+            start_op: self.ops.max_op + 1,
+            deps: self.history.heads(),
+            ops: Vec::new(),
+            undo: Vec::new(),
+            doc: self,
+        }
+    }
+}
+
+impl std::ops::Deref for Transaction<'_> {
+    type Target = Document;
+    fn deref(&self) -> &Document {
+        self.doc
+    }
+}
+
+impl Drop for Transaction<'_> {
+    fn drop(&mut self) {
+        while let Some(u) = self.undo.pop() {
+            self.doc.ops.undo(u);
+        }
+    }
+}
+
+/// An op to add, in both the engine's terms and the change's.
+struct Local {
+    obj: u32,
+    key: KeyRef,
+    insert: bool,
+    action: Action,
+    pred: Vec<u32>,
+}
+
+impl Transaction<'_> {
+    /// Commits the ops as one change and returns its hash; `None` if there were no ops.
+    pub fn commit(self) -> Option<ChangeHash> {
+        self.commit_with(None, 0)
+    }
+
+    /// Commits with a message and a time (ms since the epoch).
+    pub fn commit_with(mut self, message: Option<String>, time: i64) -> Option<ChangeHash> {
+        if self.ops.is_empty() {
+            return None;
+        }
+        let change = Change {
+            actor: self.doc.actor,
+            seq: self.seq,
+            start_op: self.start_op,
+            time,
+            message,
+            deps: std::mem::take(&mut self.deps),
+            ops: std::mem::take(&mut self.ops),
+            extra: Vec::new(),
+        };
+        let (bytes, hash) = match encode_change_with_hash(&change) {
+            Ok(encoded) => encoded,
+            // The ops were built from the document itself and each was checked
+            // as it was added; an invalid change here is a bug in this module.
+            Err(e) => panic!("a local change failed its own checks: {e}"),
+        };
+        let history = &mut self.doc.history;
+        let deps: Vec<u32> = change
+            .deps
+            .iter()
+            .filter_map(|d| history.index_of(d))
+            .collect();
+        history.push(hash, self.doc.actor_index, change.max_op(), &deps, &bytes);
+        self.undo.clear();
+        Some(hash)
+    }
+
+    fn next_id(&self) -> Id {
+        Id {
+            counter: self.start_op + self.ops.len() as u64,
+            actor: self.doc.actor_index,
+        }
+    }
+
+    fn export(&self, op: u32) -> OpId {
+        self.doc.ops.actors.export(self.doc.ops.ops[op as usize].id)
+    }
+
+    fn obj_id(&self, obj: u32) -> ObjId {
+        match self.doc.ops.objects[obj as usize].made_by {
+            NONE => ObjId::Root,
+            made_by => ObjId::Op(self.export(made_by)),
+        }
+    }
+
+    /// Applies a local op and records it for the change.
+    fn push(&mut self, op: Local) -> OpId {
+        let id = self.next_id();
+        let mut pred: Vec<OpId> = op.pred.iter().map(|p| self.export(*p)).collect();
+        pred.sort_unstable();
+        let key = match op.key {
+            KeyRef::Map(p) => Key::Map(self.doc.ops.prop(p).to_string()),
+            KeyRef::Seq(NONE) => Key::Seq(ElemId::Head),
+            KeyRef::Seq(e) => Key::Seq(ElemId::Op(self.export(e))),
+        };
+        let action = match &op.action {
+            Action::Make(ty) => OpAction::MakeObject(*ty),
+            Action::Put(v) => OpAction::Put(v.to_scalar()),
+            Action::Delete => OpAction::Delete,
+            Action::Inc(by) => OpAction::Increment(*by),
+        };
+        self.ops.push(Op {
+            obj: self.obj_id(op.obj),
+            key,
+            insert: op.insert,
+            action,
+            pred,
+        });
+        let undo = self.doc.ops.apply(NewOp {
+            id,
+            obj: op.obj,
+            key: op.key,
+            insert: op.insert,
+            action: op.action,
+            pred: op.pred,
+        });
+        self.undo.push(undo);
+        self.doc.ops.actors.export(id)
+    }
+
+    /// The object, checked to be of one of `types`.
+    fn object(&self, obj: &ObjId, op: &'static str, types: &[ObjType]) -> Result<u32, EngineError> {
+        let o = self.doc.obj_index(obj, None)?;
+        let found = self.doc.ops.objects[o as usize].ty;
+        if !types.contains(&found) {
+            return Err(EngineError::WrongObjectType { op, found });
+        }
+        Ok(o)
+    }
+
+    /// The key and the visible ops at a prop of `o`.
+    fn target(&mut self, o: u32, prop: Prop) -> Result<(KeyRef, Vec<u32>), EngineError> {
+        let ty = self.doc.ops.objects[o as usize].ty;
+        match (prop, ty) {
+            (Prop::Map(k), ObjType::Map) => {
+                if k.is_empty() {
+                    return Err(EngineError::EmptyKey);
+                }
+                let visible = self.doc.ops.map_ops(o, &k, None);
+                Ok((KeyRef::Map(self.doc.ops.intern_prop(&k)), visible))
+            }
+            (Prop::Seq(index), ObjType::List | ObjType::Text) => {
+                let elem =
+                    self.doc
+                        .elem_at(o, index, None)
+                        .ok_or(EngineError::IndexOutOfBounds {
+                            index,
+                            len: self.doc.length_in(&self.obj_id(o), None)?,
+                        })?;
+                Ok((KeyRef::Seq(elem), self.doc.ops.elem_ops(o, elem, None)))
+            }
+            (Prop::Map(_), found) => Err(EngineError::WrongKeyKind {
+                expected: "list index",
+                found,
+            }),
+            (Prop::Seq(_), found) => Err(EngineError::WrongKeyKind {
+                expected: "map key",
+                found,
+            }),
+        }
+    }
+
+    /// Puts a scalar at a map key or list index.
+    pub fn put(
+        &mut self,
+        obj: &ObjId,
+        prop: impl Into<Prop>,
+        value: impl Into<ScalarValue>,
+    ) -> Result<(), EngineError> {
+        let all = [ObjType::Map, ObjType::List, ObjType::Text];
+        let o = self.object(obj, "put", &all)?;
+        let (key, pred) = self.target(o, prop.into())?;
+        let val = Val::from_scalar(&value.into());
+        // Putting the value already there, with no conflict, makes no op (as Automerge).
+        if let [only] = pred[..] {
+            if self.doc.ops.val(only) == Some(&val) {
+                return Ok(());
+            }
+        }
+        let action = Action::Put(val);
+        self.push(Local {
+            obj: o,
+            key,
+            insert: false,
+            action,
+            pred,
+        });
+        Ok(())
+    }
+
+    /// Makes a new object at a map key or list index; returns its id.
+    pub fn put_object(
+        &mut self,
+        obj: &ObjId,
+        prop: impl Into<Prop>,
+        ty: ObjType,
+    ) -> Result<ObjId, EngineError> {
+        let o = self.object(obj, "put_object", &[ObjType::Map, ObjType::List])?;
+        let (key, pred) = self.target(o, prop.into())?;
+        let action = Action::Make(ty);
+        Ok(ObjId::Op(self.push(Local {
+            obj: o,
+            key,
+            insert: false,
+            action,
+            pred,
+        })))
+    }
+
+    /// The element before width index `index` of `o`, checked against its length.
+    fn insert_ref(&self, o: u32, index: usize) -> Result<u32, EngineError> {
+        let ObjData::Seq(seq, _) = &self.doc.ops.objects[o as usize].data else {
+            return Err(EngineError::WrongObjectType {
+                op: "insert",
+                found: ObjType::Map,
+            });
+        };
+        if index > seq.width() {
+            return Err(EngineError::IndexOutOfBounds {
+                index,
+                len: seq.width(),
+            });
+        }
+        Ok(seq
+            .visible_before(index)
+            .and_then(|c| seq.get(c))
+            .map_or(NONE, |e| e.op))
+    }
+
+    /// Inserts a scalar at `index` of a list or text.
+    pub fn insert(
+        &mut self,
+        obj: &ObjId,
+        index: usize,
+        value: impl Into<ScalarValue>,
+    ) -> Result<(), EngineError> {
+        self.splice(obj, index, 0, [value.into()])
+    }
+
+    /// Inserts a new object at `index` of a list; returns its id.
+    pub fn insert_object(
+        &mut self,
+        obj: &ObjId,
+        index: usize,
+        ty: ObjType,
+    ) -> Result<ObjId, EngineError> {
+        let o = self.object(obj, "insert_object", &[ObjType::List, ObjType::Text])?;
+        let after = self.insert_ref(o, index)?;
+        let action = Action::Make(ty);
+        Ok(ObjId::Op(self.push(Local {
+            obj: o,
+            key: KeyRef::Seq(after),
+            insert: true,
+            action,
+            pred: vec![],
+        })))
+    }
+
+    /// Deletes a map key (nothing if it has no value) or a list element.
+    pub fn delete(&mut self, obj: &ObjId, prop: impl Into<Prop>) -> Result<(), EngineError> {
+        let all = [ObjType::Map, ObjType::List, ObjType::Text];
+        let o = self.object(obj, "delete", &all)?;
+        let (key, pred) = self.target(o, prop.into())?;
+        if !pred.is_empty() {
+            self.push(Local {
+                obj: o,
+                key,
+                insert: false,
+                action: Action::Delete,
+                pred,
+            });
+        }
+        Ok(())
+    }
+
+    /// Adds `by` to the counter at a map key or list index.
+    pub fn increment(
+        &mut self,
+        obj: &ObjId,
+        prop: impl Into<Prop>,
+        by: i64,
+    ) -> Result<(), EngineError> {
+        let all = [ObjType::Map, ObjType::List, ObjType::Text];
+        let o = self.object(obj, "increment", &all)?;
+        let (key, pred) = self.target(o, prop.into())?;
+        let is_counter = |p: &u32| matches!(self.doc.ops.val(*p), Some(Val::Counter(_)));
+        if !pred.iter().any(is_counter) {
+            return Err(EngineError::NotACounter);
+        }
+        self.push(Local {
+            obj: o,
+            key,
+            insert: false,
+            action: Action::Inc(by),
+            pred,
+        });
+        Ok(())
+    }
+
+    /// Deletes `del` elements at `index` of a list or text and inserts `values` there.
+    pub fn splice(
+        &mut self,
+        obj: &ObjId,
+        index: usize,
+        del: usize,
+        values: impl IntoIterator<Item = ScalarValue>,
+    ) -> Result<(), EngineError> {
+        let o = self.object(obj, "splice", &[ObjType::List, ObjType::Text])?;
+        self.splice_in(
+            o,
+            index,
+            del,
+            values.into_iter().map(|v| Val::from_scalar(&v)),
+        )
+    }
+
+    /// Deletes `del` code points at `index` of a text and inserts `text` there,
+    /// one element per code point.
+    pub fn splice_text(
+        &mut self,
+        obj: &ObjId,
+        index: usize,
+        del: usize,
+        text: &str,
+    ) -> Result<(), EngineError> {
+        let o = self.object(obj, "splice_text", &[ObjType::Text])?;
+        self.splice_in(o, index, del, text.chars().map(Val::Char))
+    }
+
+    fn splice_in(
+        &mut self,
+        o: u32,
+        index: usize,
+        del: usize,
+        values: impl Iterator<Item = Val>,
+    ) -> Result<(), EngineError> {
+        let len = self.doc.length_in(&self.obj_id(o), None)?;
+        if index > len || del > len - index {
+            return Err(EngineError::IndexOutOfBounds {
+                index: index.saturating_add(del),
+                len,
+            });
+        }
+        let mut deleted = 0;
+        while deleted < del {
+            let Some(elem) = self.doc.elem_at(o, index, None) else {
+                break;
+            };
+            let pred = self.doc.ops.elem_ops(o, elem, None);
+            deleted += pred.last().map_or(1, |w| self.doc.ops.elem_width(o, *w));
+            self.push(Local {
+                obj: o,
+                key: KeyRef::Seq(elem),
+                insert: false,
+                action: Action::Delete,
+                pred,
+            });
+        }
+        let mut after = self.insert_ref(o, index)?;
+        for v in values {
+            let local = Local {
+                obj: o,
+                key: KeyRef::Seq(after),
+                insert: true,
+                action: Action::Put(v),
+                pred: vec![],
+            };
+            self.push(local);
+            after = (self.doc.ops.ops.len() - 1) as u32;
+        }
+        Ok(())
+    }
+}

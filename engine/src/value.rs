@@ -1,0 +1,103 @@
+//! Values as the engine stores them, and as it returns them.
+
+use mergedb_format::{ObjType, ScalarValue};
+
+/// What a read returns at a key: an object of some type, or a scalar. A counter
+/// reads as `ScalarValue::Counter` with its current value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// An object; its id is the op id returned with it.
+    Object(ObjType),
+    /// A scalar value.
+    Scalar(ScalarValue),
+}
+
+impl Value {
+    /// The scalar, if this is one.
+    pub fn scalar(&self) -> Option<&ScalarValue> {
+        match self {
+            Value::Scalar(s) => Some(s),
+            Value::Object(_) => None,
+        }
+    }
+}
+
+/// A scalar as stored in the op set. A string of one code point, the value of
+/// every typed character, is kept inline as `Char`: a 100k-character text then
+/// costs no heap allocation per character.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Val {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Uint(u64),
+    F64(f64),
+    Char(char),
+    Str(Box<str>),
+    Bytes(Box<[u8]>),
+    Counter(i64),
+    Timestamp(i64),
+}
+
+impl Val {
+    pub fn from_scalar(v: &ScalarValue) -> Val {
+        match v {
+            ScalarValue::Null => Val::Null,
+            ScalarValue::Bool(b) => Val::Bool(*b),
+            ScalarValue::Int(i) => Val::Int(*i),
+            ScalarValue::Uint(u) => Val::Uint(*u),
+            ScalarValue::F64(f) => Val::F64(*f),
+            ScalarValue::Str(s) => {
+                let mut chars = s.chars();
+                match (chars.next(), chars.next()) {
+                    (Some(c), None) => Val::Char(c),
+                    _ => Val::Str(s.as_str().into()),
+                }
+            }
+            ScalarValue::Bytes(b) => Val::Bytes(b.as_slice().into()),
+            ScalarValue::Counter(c) => Val::Counter(*c),
+            ScalarValue::Timestamp(t) => Val::Timestamp(*t),
+        }
+    }
+
+    pub fn to_scalar(&self) -> ScalarValue {
+        match self {
+            Val::Null => ScalarValue::Null,
+            Val::Bool(b) => ScalarValue::Bool(*b),
+            Val::Int(i) => ScalarValue::Int(*i),
+            Val::Uint(u) => ScalarValue::Uint(*u),
+            Val::F64(f) => ScalarValue::F64(*f),
+            Val::Char(c) => ScalarValue::Str(c.to_string()),
+            Val::Str(s) => ScalarValue::Str(s.to_string()),
+            Val::Bytes(b) => ScalarValue::Bytes(b.to_vec()),
+            Val::Counter(c) => ScalarValue::Counter(*c),
+            Val::Timestamp(t) => ScalarValue::Timestamp(*t),
+        }
+    }
+
+    /// Its width in a text, in code points: a non-string stands for U+FFFC.
+    pub fn text_width(&self) -> u32 {
+        match self {
+            Val::Str(s) => s.chars().count() as u32,
+            _ => 1,
+        }
+    }
+
+    /// Appends it to a text's content.
+    pub fn push_text(&self, out: &mut String) {
+        match self {
+            Val::Char(c) => out.push(*c),
+            Val::Str(s) => out.push_str(s),
+            _ => out.push('\u{fffc}'),
+        }
+    }
+}
+
+/// What an op does, as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Action {
+    Make(ObjType),
+    Put(Val),
+    Delete,
+    Inc(i64),
+}
