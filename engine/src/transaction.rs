@@ -25,10 +25,20 @@ impl Document {
     /// Starts a transaction: its ops form one change when it commits, and
     /// vanish if it is dropped.
     pub fn transaction(&mut self) -> Transaction<'_> {
+        let seq = self.history.last_seq(self.actor_index) + 1;
+        let mut deps = self.history.heads();
+        // Like Automerge, a change always names its actor's previous change,
+        // even when that change is below the heads rather than one of them.
+        if let Some(prev) = self.history.by_seq(self.actor_index, seq - 1) {
+            let prev = self.history.get(prev).hash;
+            if let Err(at) = deps.binary_search(&prev) {
+                deps.insert(at, prev);
+            }
+        }
         Transaction {
-            seq: self.history.last_seq(self.actor_index) + 1,
+            seq,
             start_op: self.ops.max_op + 1,
-            deps: self.history.heads(),
+            deps,
             ops: Vec::new(),
             undo: Vec::new(),
             doc: self,
@@ -96,6 +106,11 @@ impl Transaction<'_> {
         history.push(hash, self.doc.actor_index, change.max_op(), &deps, &bytes);
         self.undo.clear();
         Some(hash)
+    }
+
+    /// How many ops the transaction holds so far.
+    pub fn pending_ops(&self) -> usize {
+        self.ops.len()
     }
 
     fn next_id(&self) -> Id {
@@ -202,15 +217,20 @@ impl Transaction<'_> {
     ) -> Result<(), EngineError> {
         let all = [ObjType::Map, ObjType::List, ObjType::Text];
         let o = self.object(obj, "put", &all)?;
-        let (key, pred) = self.target(o, prop.into())?;
+        let (key, mut pred) = self.target(o, prop.into())?;
         let val = Val::from_scalar(&value.into());
-        // Putting the value already there, with no conflict, makes no op (as Automerge).
-        if let [only] = pred[..] {
-            if self.doc.ops.val(only) == Some(&val) {
-                return Ok(());
+        // Putting the value that already wins makes no op when it stands alone,
+        // and otherwise deletes the values it conflicts with (as Automerge).
+        let action = match pred.last() {
+            Some(winner) if self.doc.ops.val(*winner) == Some(&val) => {
+                if pred.len() == 1 {
+                    return Ok(());
+                }
+                pred.pop();
+                Action::Delete
             }
-        }
-        let action = Action::Put(val);
+            _ => Action::Put(val),
+        };
         self.push(Local {
             obj: o,
             key,
@@ -374,9 +394,29 @@ impl Transaction<'_> {
                 len,
             });
         }
+        // Insert first, then delete after what was inserted: Automerge's order,
+        // which decides the op ids and so must match it.
+        let mut after = self.insert_ref(o, index)?;
+        let mut inserted = 0;
+        for v in values {
+            inserted += if self.doc.ops.objects[o as usize].ty == ObjType::Text {
+                v.text_width() as usize
+            } else {
+                1
+            };
+            let local = Local {
+                obj: o,
+                key: KeyRef::Seq(after),
+                insert: true,
+                action: Action::Put(v),
+                pred: vec![],
+            };
+            self.push(local);
+            after = (self.doc.ops.ops.len() - 1) as u32;
+        }
         let mut deleted = 0;
         while deleted < del {
-            let Some(elem) = self.doc.elem_at(o, index, None) else {
+            let Some(elem) = self.doc.elem_at(o, index + inserted, None) else {
                 break;
             };
             let pred = self.doc.ops.elem_ops(o, elem, None);
@@ -388,18 +428,6 @@ impl Transaction<'_> {
                 action: Action::Delete,
                 pred,
             });
-        }
-        let mut after = self.insert_ref(o, index)?;
-        for v in values {
-            let local = Local {
-                obj: o,
-                key: KeyRef::Seq(after),
-                insert: true,
-                action: Action::Put(v),
-                pred: vec![],
-            };
-            self.push(local);
-            after = (self.doc.ops.ops.len() - 1) as u32;
         }
         Ok(())
     }
