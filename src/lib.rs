@@ -5,6 +5,8 @@
 //! document engine, the durable store and compaction come in the crates below it.
 #![deny(unsafe_code)]
 
+pub mod trace;
+
 pub use mergedb_compaction as compaction;
 pub use mergedb_engine as engine;
 pub use mergedb_format as format;

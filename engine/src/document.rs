@@ -1,17 +1,16 @@
 //! `Document`: one Automerge-compatible document in memory, its history, and
 //! the queue of changes waiting for their deps.
 
-use crate::history::History;
+use crate::history::{History, NewChange, Rare};
 use crate::opset::{OpSet, Undo};
 use crate::EngineError;
-use mergedb_format::{decode_change, encode_change_with_hash, ActorId, Change, ChangeHash};
+use mergedb_format::{encode_change_with_hash, ActorId, Change, ChangeHash};
 use std::collections::HashSet;
 
-/// A change waiting for its deps, with its encoding and hash.
+/// A change waiting for its deps, with its hash.
 #[derive(Clone, Debug)]
 struct Queued {
     change: Change,
-    bytes: Vec<u8>,
     hash: ChangeHash,
 }
 
@@ -74,6 +73,46 @@ impl Document {
     #[doc(hidden)]
     pub fn check(&self) {
         self.ops.check();
+        for i in 0..self.history.len() as u32 {
+            let change = self.rebuild_change(i);
+            let hash = encode_change_with_hash(&change).map(|(_, h)| h);
+            assert_eq!(
+                hash,
+                Ok(self.history.get(i).hash),
+                "change {i} does not rebuild to its hash"
+            );
+        }
+    }
+
+    /// Change `i` of the history, put back together from the op set.
+    pub(crate) fn rebuild_change(&self, i: u32) -> Change {
+        let c = self.history.get(i);
+        let rare = self.history.rare(i);
+        Change {
+            actor: self.ops.actors.get(c.actor),
+            seq: self.history.seq_of(i),
+            start_op: c.start_op,
+            time: c.time,
+            message: rare.message,
+            deps: self
+                .history
+                .deps(i)
+                .iter()
+                .map(|d| self.history.get(*d).hash)
+                .collect(),
+            ops: (c.first_op..c.first_op + c.n_ops)
+                .map(|k| self.ops.export_op(k))
+                .collect(),
+            extra: rare.extra,
+        }
+    }
+
+    /// Approximate heap bytes by component, from capacities. For measuring.
+    #[doc(hidden)]
+    pub fn memory_report(&self) -> Vec<(&'static str, usize)> {
+        let mut out = self.ops.memory();
+        out.extend(self.history.memory());
+        out
     }
 
     /// The hashes of the changes no other change depends on, ascending.
@@ -88,13 +127,7 @@ impl Document {
 
     /// The change with this hash, if the document has it.
     pub fn change_by_hash(&self, hash: &ChangeHash) -> Option<Change> {
-        let i = self.history.index_of(hash)?;
-        decode_change(self.history.bytes(i)).ok()
-    }
-
-    /// The encoding of the change with this hash, if the document has it.
-    pub fn encoded_change(&self, hash: &ChangeHash) -> Option<&[u8]> {
-        Some(self.history.bytes(self.history.index_of(hash)?))
+        Some(self.rebuild_change(self.history.index_of(hash)?))
     }
 
     /// Every change that is not in the history of `heads`, in an order in which
@@ -103,7 +136,7 @@ impl Document {
         let seen = self.history.ancestors(heads)?;
         Ok((0..self.history.len() as u32)
             .filter(|i| !seen[*i as usize])
-            .filter_map(|i| decode_change(self.history.bytes(i)).ok())
+            .map(|i| self.rebuild_change(i))
             .collect())
     }
 
@@ -128,7 +161,7 @@ impl Document {
     pub fn merge(&mut self, other: &Document) -> Result<(), EngineError> {
         let missing: Vec<Change> = (0..other.history.len() as u32)
             .filter(|i| self.history.index_of(&other.history.get(*i).hash).is_none())
-            .filter_map(|i| decode_change(other.history.bytes(i)).ok())
+            .map(|i| other.rebuild_change(i))
             .collect();
         self.apply_changes(missing)
     }
@@ -142,12 +175,8 @@ impl Document {
     ) -> Result<(), EngineError> {
         let mut incoming = Vec::new();
         for change in changes {
-            let (bytes, hash) = encode_change_with_hash(&change)?;
-            incoming.push(Queued {
-                change,
-                bytes,
-                hash,
-            });
+            let (_, hash) = encode_change_with_hash(&change)?;
+            incoming.push(Queued { change, hash });
         }
         let mark = self.history.mark();
         let queue_before = self.queue.len();
@@ -225,13 +254,8 @@ impl Document {
     }
 
     /// Applies one ready change: its ops, then its place in the history.
-    pub(crate) fn apply_one_change(
-        &mut self,
-        change: &Change,
-        bytes: &[u8],
-        hash: ChangeHash,
-        undo: &mut Vec<Undo>,
-    ) -> Result<(), EngineError> {
+    fn apply_one(&mut self, q: &Queued, undo: &mut Vec<Undo>) -> Result<(), EngineError> {
+        let (change, hash) = (&q.change, q.hash);
         let deps: Vec<u32> = change
             .deps
             .iter()
@@ -239,7 +263,7 @@ impl Document {
             .collect();
         let max_dep_op = deps
             .iter()
-            .map(|d| self.history.get(*d).max_op)
+            .map(|d| self.history.get(*d).max_op())
             .max()
             .unwrap_or(0);
         if change.start_op <= max_dep_op {
@@ -252,7 +276,7 @@ impl Document {
         }
         let actor = self.ops.actors.intern(change.actor);
         if let Some(prev) = self.history.by_seq(actor, change.seq.wrapping_sub(1)) {
-            let prev_max = self.history.get(prev).max_op;
+            let prev_max = self.history.get(prev).max_op();
             if change.start_op <= prev_max {
                 return Err(EngineError::BadStartOp {
                     actor: change.actor,
@@ -262,16 +286,24 @@ impl Document {
                 });
             }
         }
+        let first_op = self.ops.ops.len() as u32;
         for index in 0..change.ops.len() {
             let op = self.ops.resolve(change, actor, index)?;
             undo.push(self.ops.apply(op));
         }
-        self.history
-            .push(hash, actor, change.max_op(), &deps, bytes);
+        self.history.push(NewChange {
+            hash,
+            actor,
+            start_op: change.start_op,
+            first_op,
+            n_ops: change.ops.len() as u32,
+            time: change.time,
+            deps: &deps,
+            rare: Rare {
+                message: change.message.clone(),
+                extra: change.extra.clone(),
+            },
+        });
         Ok(())
-    }
-
-    fn apply_one(&mut self, q: &Queued, undo: &mut Vec<Undo>) -> Result<(), EngineError> {
-        self.apply_one_change(&q.change, &q.bytes, q.hash, undo)
     }
 }

@@ -1,43 +1,101 @@
-//! The changes a document holds: their encodings, their places in the causal
-//! graph, and the heads. Encodings live in one arena, not a heap object each:
-//! a document typed one keystroke per commit has hundreds of thousands.
+//! The changes a document holds: their metadata, their places in the causal
+//! graph, and the heads.
+//!
+//! A change is not kept encoded: its ops live in the op set (with their preds),
+//! so `Document::rebuild_change` puts it back together, and it re-encodes to
+//! the same bytes and hash (`Document::check` asserts this). A document typed
+//! one keystroke per commit has hundreds of thousands of changes, so a change
+//! costs one 64-byte record, its deps, and 4 bytes in the hash index.
 
 use crate::clock::Clock;
 use crate::EngineError;
+use hashbrown::HashTable;
 use mergedb_format::ChangeHash;
 use std::collections::HashMap;
 
 #[derive(Clone, Debug)]
 pub(crate) struct StoredChange {
     pub hash: ChangeHash,
+    pub start_op: u64,
+    pub time: i64,
     pub actor: u32,
-    pub max_op: u64,
-    bytes: (usize, u32),
-    deps: (u32, u32),
+    /// The op set index of its first op; its ops are consecutive there.
+    pub first_op: u32,
+    pub n_ops: u32,
+    /// Where its deps start in `dep_arena`; they end where the next change's start.
+    dep_at: u32,
+}
+
+impl StoredChange {
+    pub fn max_op(&self) -> u64 {
+        (self.start_op + u64::from(self.n_ops)).saturating_sub(1)
+    }
+}
+
+/// The rare parts of a change, kept apart from the records.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Rare {
+    pub message: Option<String>,
+    pub extra: Vec<u8>,
 }
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct History {
     changes: Vec<StoredChange>,
-    bytes: Vec<u8>,
     dep_arena: Vec<u32>,
-    by_hash: HashMap<ChangeHash, u32>,
+    /// Change indices, found by hash. SHA-256 is uniform, so its first eight
+    /// bytes serve as the table's hash.
+    by_hash: HashTable<u32>,
     /// For each actor index, its changes' indices by seq - 1.
     by_actor: Vec<Vec<u32>>,
     /// Change indices no other change depends on.
     heads: Vec<u32>,
+    rare: HashMap<u32, Rare>,
 }
 
 /// Enough to undo the pushes of a failed batch.
 #[derive(Clone, Debug)]
 pub(crate) struct Mark {
     changes: usize,
-    bytes: usize,
     deps: usize,
     heads: Vec<u32>,
 }
 
+fn table_hash(hash: &ChangeHash) -> u64 {
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&hash.0[..8]);
+    u64::from_le_bytes(first)
+}
+
+/// A new change's place: who made it, its ops, and when.
+pub(crate) struct NewChange<'a> {
+    pub hash: ChangeHash,
+    pub actor: u32,
+    pub start_op: u64,
+    pub first_op: u32,
+    pub n_ops: u32,
+    pub time: i64,
+    pub deps: &'a [u32],
+    pub rare: Rare,
+}
+
 impl History {
+    /// Heap bytes by component, from capacities (for memory work).
+    pub fn memory(&self) -> Vec<(&'static str, usize)> {
+        vec![
+            (
+                "history: change records",
+                self.changes.capacity() * std::mem::size_of::<StoredChange>(),
+            ),
+            ("history: deps", self.dep_arena.capacity() * 4),
+            ("history: hash index", self.by_hash.capacity() * 5),
+            (
+                "history: by actor",
+                self.by_actor.iter().map(|v| v.capacity() * 4).sum(),
+            ),
+        ]
+    }
+
     pub fn len(&self) -> usize {
         self.changes.len()
     }
@@ -47,17 +105,29 @@ impl History {
     }
 
     pub fn index_of(&self, hash: &ChangeHash) -> Option<u32> {
-        self.by_hash.get(hash).copied()
-    }
-
-    pub fn bytes(&self, i: u32) -> &[u8] {
-        let (at, len) = self.changes[i as usize].bytes;
-        &self.bytes[at..at + len as usize]
+        let changes = &self.changes;
+        self.by_hash
+            .find(table_hash(hash), |i| changes[*i as usize].hash == *hash)
+            .copied()
     }
 
     pub fn deps(&self, i: u32) -> &[u32] {
-        let (at, len) = self.changes[i as usize].deps;
-        &self.dep_arena[at as usize..(at + len) as usize]
+        let start = self.changes[i as usize].dep_at as usize;
+        let end = self
+            .changes
+            .get(i as usize + 1)
+            .map_or(self.dep_arena.len(), |c| c.dep_at as usize);
+        &self.dep_arena[start..end]
+    }
+
+    pub fn rare(&self, i: u32) -> Rare {
+        self.rare.get(&i).cloned().unwrap_or_default()
+    }
+
+    /// The seq of change `i`: its place in its actor's list.
+    pub fn seq_of(&self, i: u32) -> u64 {
+        let list = &self.by_actor[self.changes[i as usize].actor as usize];
+        list.binary_search(&i).map_or(0, |at| at as u64 + 1)
     }
 
     /// The last seq applied for an actor (0 if none).
@@ -77,7 +147,6 @@ impl History {
     pub fn mark(&self) -> Mark {
         Mark {
             changes: self.changes.len(),
-            bytes: self.bytes.len(),
             deps: self.dep_arena.len(),
             heads: self.heads.clone(),
         }
@@ -85,37 +154,47 @@ impl History {
 
     /// Drops every change pushed since `mark`.
     pub fn rewind(&mut self, mark: Mark) {
-        for c in self.changes.drain(mark.changes..) {
-            self.by_hash.remove(&c.hash);
+        while self.changes.len() > mark.changes {
+            let i = (self.changes.len() - 1) as u32;
+            let Some(c) = self.changes.pop() else { break };
+            if let Ok(entry) = self.by_hash.find_entry(table_hash(&c.hash), |x| *x == i) {
+                entry.remove();
+            }
             if let Some(list) = self.by_actor.get_mut(c.actor as usize) {
                 list.pop();
             }
+            self.rare.remove(&i);
         }
-        self.bytes.truncate(mark.bytes);
         self.dep_arena.truncate(mark.deps);
         self.heads = mark.heads;
     }
 
-    /// Adds a change whose deps are all present (as indices).
-    pub fn push(&mut self, hash: ChangeHash, actor: u32, max_op: u64, deps: &[u32], bytes: &[u8]) {
+    /// Adds a change whose deps are all present.
+    pub fn push(&mut self, new: NewChange<'_>) {
         let i = self.changes.len() as u32;
-        let dep_at = self.dep_arena.len() as u32;
-        self.dep_arena.extend_from_slice(deps);
         self.changes.push(StoredChange {
-            hash,
-            actor,
-            max_op,
-            bytes: (self.bytes.len(), bytes.len() as u32),
-            deps: (dep_at, deps.len() as u32),
+            hash: new.hash,
+            start_op: new.start_op,
+            time: new.time,
+            actor: new.actor,
+            first_op: new.first_op,
+            n_ops: new.n_ops,
+            dep_at: self.dep_arena.len() as u32,
         });
-        self.bytes.extend_from_slice(bytes);
-        self.by_hash.insert(hash, i);
-        let a = actor as usize;
+        self.dep_arena.extend_from_slice(new.deps);
+        let changes = &self.changes;
+        self.by_hash.insert_unique(table_hash(&new.hash), i, |x| {
+            table_hash(&changes[*x as usize].hash)
+        });
+        if new.rare != Rare::default() {
+            self.rare.insert(i, new.rare);
+        }
+        let a = new.actor as usize;
         if self.by_actor.len() <= a {
             self.by_actor.resize(a + 1, Vec::new());
         }
         self.by_actor[a].push(i);
-        self.heads.retain(|h| !deps.contains(h));
+        self.heads.retain(|h| !new.deps.contains(h));
         self.heads.push(i);
     }
 
@@ -148,7 +227,7 @@ impl History {
         for (i, seen) in self.ancestors(heads)?.into_iter().enumerate() {
             if seen {
                 let c = &self.changes[i];
-                clock.include(c.actor, c.max_op);
+                clock.include(c.actor, c.max_op());
             }
         }
         Ok(clock)

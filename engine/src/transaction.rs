@@ -2,6 +2,7 @@
 //! see them, and either commits them as one change or, dropped, undoes them.
 
 use crate::actors::Id;
+use crate::history::{NewChange, Rare};
 use crate::opset::{KeyRef, NewOp, ObjData, Undo, NONE};
 use crate::value::{Action, Val};
 use crate::{Document, EngineError, Prop};
@@ -17,6 +18,8 @@ pub struct Transaction<'a> {
     seq: u64,
     start_op: u64,
     deps: Vec<ChangeHash>,
+    /// The op set index of the transaction's first op.
+    first_op: u32,
     ops: Vec<Op>,
     undo: Vec<Undo>,
 }
@@ -38,6 +41,7 @@ impl Document {
         Transaction {
             seq,
             start_op: self.ops.max_op + 1,
+            first_op: self.ops.ops.len() as u32,
             deps,
             ops: Vec::new(),
             undo: Vec::new(),
@@ -91,7 +95,7 @@ impl Transaction<'_> {
             ops: std::mem::take(&mut self.ops),
             extra: Vec::new(),
         };
-        let (bytes, hash) = match encode_change_with_hash(&change) {
+        let (_, hash) = match encode_change_with_hash(&change) {
             Ok(encoded) => encoded,
             // The ops were built from the document itself and each was checked
             // as it was added; an invalid change here is a bug in this module.
@@ -103,7 +107,19 @@ impl Transaction<'_> {
             .iter()
             .filter_map(|d| history.index_of(d))
             .collect();
-        history.push(hash, self.doc.actor_index, change.max_op(), &deps, &bytes);
+        history.push(NewChange {
+            hash,
+            actor: self.doc.actor_index,
+            start_op: self.start_op,
+            first_op: self.first_op,
+            n_ops: change.ops.len() as u32,
+            time,
+            deps: &deps,
+            rare: Rare {
+                message: change.message,
+                extra: Vec::new(),
+            },
+        });
         self.undo.clear();
         Some(hash)
     }

@@ -77,10 +77,9 @@ pub(crate) struct NewOp {
     pub pred: Vec<u32>,
 }
 
-/// What it takes to undo one applied op.
-#[derive(Clone, Debug)]
+/// What it takes to undo one applied op (its preds are in the pred table).
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct Undo {
-    pred: Vec<u32>,
     prev_max_op: u64,
 }
 
@@ -88,6 +87,10 @@ pub(crate) struct Undo {
 pub(crate) struct OpSet {
     pub actors: Actors,
     pub ops: Vec<OpRec>,
+    /// Op `k`'s preds are `preds[pred_at[k]..pred_at[k + 1]]` (or to the end):
+    /// kept to rebuild changes, packed because most ops have none or one.
+    pred_at: Vec<u32>,
+    preds: Vec<u32>,
     more_succ: HashMap<u32, Vec<u32>>,
     pub objects: Vec<Object>,
     obj_by_id: HashMap<Id, u32>,
@@ -102,6 +105,8 @@ impl Default for OpSet {
         OpSet {
             actors: Actors::default(),
             ops: Vec::new(),
+            pred_at: Vec::new(),
+            preds: Vec::new(),
             more_succ: HashMap::new(),
             objects: vec![Object {
                 ty: ObjType::Map,
@@ -186,10 +191,11 @@ impl OpSet {
     pub fn apply(&mut self, op: NewOp) -> Undo {
         let k = self.ops.len() as u32;
         let undo = Undo {
-            pred: op.pred.clone(),
             prev_max_op: self.max_op,
         };
         self.push_rec(k, &op);
+        self.pred_at.push(self.preds.len() as u32);
+        self.preds.extend_from_slice(&op.pred);
         for p in &op.pred {
             self.add_succ(*p, k);
         }
@@ -373,8 +379,9 @@ impl OpSet {
                 }
             }
         }
-        for p in undo.pred.iter().rev() {
-            self.pop_succ(*p);
+        let pred_at = self.pred_at.pop().map_or(0, |at| at as usize);
+        for p in self.preds.split_off(pred_at).into_iter().rev() {
+            self.pop_succ(p);
         }
         if let (KeyRef::Seq(elem), false) = (op.key, op.insert) {
             self.refresh_elem(op.obj, elem);
@@ -397,6 +404,78 @@ impl OpSet {
             ObjData::Map(_) => None,
         };
         std::iter::once(elem).chain(more.into_iter().flatten().copied())
+    }
+
+    /// Op `k`'s preds.
+    pub fn preds_of(&self, k: u32) -> &[u32] {
+        let start = self.pred_at[k as usize] as usize;
+        let end = self
+            .pred_at
+            .get(k as usize + 1)
+            .map_or(self.preds.len(), |e| *e as usize);
+        &self.preds[start..end]
+    }
+
+    /// Op `k` as a change holds it.
+    pub fn export_op(&self, k: u32) -> mergedb_format::Op {
+        use mergedb_format::{ElemId, Key, ObjId, OpAction};
+        let rec = &self.ops[k as usize];
+        let export = |i: u32| self.actors.export(self.ops[i as usize].id);
+        let obj = match self.objects[rec.obj as usize].made_by {
+            NONE => ObjId::Root,
+            made_by => ObjId::Op(export(made_by)),
+        };
+        let key = match rec.key {
+            KeyRef::Map(p) => Key::Map(self.prop(p).to_string()),
+            KeyRef::Seq(NONE) => Key::Seq(ElemId::Head),
+            KeyRef::Seq(e) => Key::Seq(ElemId::Op(export(e))),
+        };
+        let action = match &rec.action {
+            Action::Make(ty) => OpAction::MakeObject(*ty),
+            Action::Put(v) => OpAction::Put(v.to_scalar()),
+            Action::Delete => OpAction::Delete,
+            Action::Inc(by) => OpAction::Increment(*by),
+        };
+        let mut pred: Vec<_> = self.preds_of(k).iter().map(|p| export(*p)).collect();
+        pred.sort_unstable();
+        mergedb_format::Op {
+            obj,
+            key,
+            insert: rec.insert,
+            action,
+            pred,
+        }
+    }
+
+    /// Heap bytes by component, from capacities (for memory work).
+    pub fn memory(&self) -> Vec<(&'static str, usize)> {
+        let elems: usize = self
+            .objects
+            .iter()
+            .map(|o| match &o.data {
+                ObjData::Seq(seq, _) => seq.iter().count() * std::mem::size_of::<Elem>(),
+                ObjData::Map(_) => 0,
+            })
+            .sum();
+        vec![
+            (
+                "ops: records",
+                self.ops.capacity() * std::mem::size_of::<OpRec>(),
+            ),
+            (
+                "ops: runs",
+                self.runs
+                    .iter()
+                    .map(|r| r.capacity() * std::mem::size_of::<Run>())
+                    .sum(),
+            ),
+            ("ops: sequence elements", elems),
+            ("ops: extra successors", self.more_succ.capacity() * 40),
+            (
+                "ops: preds",
+                (self.pred_at.capacity() + self.preds.capacity()) * 4,
+            ),
+        ]
     }
 
     /// See `Document::check`.
