@@ -91,7 +91,7 @@ impl Document {
         Change {
             actor: self.ops.actors.get(c.actor),
             seq: self.history.seq_of(i),
-            start_op: c.start_op,
+            start_op: self.history.start_op(i, &self.ops),
             time: c.time,
             message: rare.message,
             deps: self
@@ -100,7 +100,7 @@ impl Document {
                 .iter()
                 .map(|d| self.history.get(*d).hash)
                 .collect(),
-            ops: (c.first_op..c.first_op + c.n_ops)
+            ops: (c.first_op..c.first_op + self.history.n_ops(i))
                 .map(|k| self.ops.export_op(k))
                 .collect(),
             extra: rare.extra,
@@ -263,7 +263,7 @@ impl Document {
             .collect();
         let max_dep_op = deps
             .iter()
-            .map(|d| self.history.get(*d).max_op())
+            .map(|d| self.history.max_op(*d, &self.ops))
             .max()
             .unwrap_or(0);
         if change.start_op <= max_dep_op {
@@ -276,7 +276,7 @@ impl Document {
         }
         let actor = self.ops.actors.intern(change.actor);
         if let Some(prev) = self.history.by_seq(actor, change.seq.wrapping_sub(1)) {
-            let prev_max = self.history.get(prev).max_op();
+            let prev_max = self.history.max_op(prev, &self.ops);
             if change.start_op <= prev_max {
                 return Err(EngineError::BadStartOp {
                     actor: change.actor,
@@ -302,6 +302,7 @@ impl Document {
             rare: Rare {
                 message: change.message.clone(),
                 extra: change.extra.clone(),
+                empty_start_op: None,
             },
         });
         Ok(())

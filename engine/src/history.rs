@@ -5,31 +5,27 @@
 //! so `Document::rebuild_change` puts it back together, and it re-encodes to
 //! the same bytes and hash (`Document::check` asserts this). A document typed
 //! one keystroke per commit has hundreds of thousands of changes, so a change
-//! costs one 64-byte record, its deps, and 4 bytes in the hash index.
+//! costs one 56-byte record, its deps, and 4 bytes in the hash index.
 
 use crate::clock::Clock;
+use crate::opset::OpSet;
 use crate::EngineError;
 use hashbrown::HashTable;
 use mergedb_format::ChangeHash;
 use std::collections::HashMap;
 
+/// 56 bytes. A change's ops are consecutive in the op set, so its op count is
+/// the distance to the next change's first op, and its start_op is the counter
+/// of its first op (only an empty change keeps its start_op, in `Rare`).
 #[derive(Clone, Debug)]
 pub(crate) struct StoredChange {
     pub hash: ChangeHash,
-    pub start_op: u64,
     pub time: i64,
     pub actor: u32,
-    /// The op set index of its first op; its ops are consecutive there.
+    /// The op set index of its first op.
     pub first_op: u32,
-    pub n_ops: u32,
     /// Where its deps start in `dep_arena`; they end where the next change's start.
     dep_at: u32,
-}
-
-impl StoredChange {
-    pub fn max_op(&self) -> u64 {
-        (self.start_op + u64::from(self.n_ops)).saturating_sub(1)
-    }
 }
 
 /// The rare parts of a change, kept apart from the records.
@@ -37,6 +33,8 @@ impl StoredChange {
 pub(crate) struct Rare {
     pub message: Option<String>,
     pub extra: Vec<u8>,
+    /// The start_op of a change with no ops.
+    pub empty_start_op: Option<u64>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -51,6 +49,11 @@ pub(crate) struct History {
     /// Change indices no other change depends on.
     heads: Vec<u32>,
     rare: HashMap<u32, Rare>,
+    /// Where the next change's ops start in the op set.
+    ops_end: u32,
+    /// The highest op counter of any change, which an empty change can raise
+    /// past every op: a new local change starts above it (SPEC.md §2.3).
+    max_op: u64,
 }
 
 /// Enough to undo the pushes of a failed batch.
@@ -59,6 +62,8 @@ pub(crate) struct Mark {
     changes: usize,
     deps: usize,
     heads: Vec<u32>,
+    ops_end: u32,
+    max_op: u64,
 }
 
 fn table_hash(hash: &ChangeHash) -> u64 {
@@ -120,6 +125,41 @@ impl History {
         &self.dep_arena[start..end]
     }
 
+    /// The highest op counter of any change.
+    pub fn max_op_overall(&self) -> u64 {
+        self.max_op
+    }
+
+    /// How many ops change `i` has.
+    pub fn n_ops(&self, i: u32) -> u32 {
+        let end = self
+            .changes
+            .get(i as usize + 1)
+            .map_or(self.ops_end, |c| c.first_op);
+        end - self.changes[i as usize].first_op
+    }
+
+    /// The start_op of change `i`.
+    pub fn start_op(&self, i: u32, ops: &OpSet) -> u64 {
+        match self.n_ops(i) {
+            0 => self
+                .rare
+                .get(&i)
+                .and_then(|r| r.empty_start_op)
+                .unwrap_or(1),
+            _ => {
+                ops.ops[self.changes[i as usize].first_op as usize]
+                    .id()
+                    .counter
+            }
+        }
+    }
+
+    /// The highest op counter of change `i` (start_op - 1 if it has no op).
+    pub fn max_op(&self, i: u32, ops: &OpSet) -> u64 {
+        (self.start_op(i, ops) + u64::from(self.n_ops(i))).saturating_sub(1)
+    }
+
     pub fn rare(&self, i: u32) -> Rare {
         self.rare.get(&i).cloned().unwrap_or_default()
     }
@@ -149,6 +189,8 @@ impl History {
             changes: self.changes.len(),
             deps: self.dep_arena.len(),
             heads: self.heads.clone(),
+            ops_end: self.ops_end,
+            max_op: self.max_op,
         }
     }
 
@@ -167,6 +209,8 @@ impl History {
         }
         self.dep_arena.truncate(mark.deps);
         self.heads = mark.heads;
+        self.ops_end = mark.ops_end;
+        self.max_op = mark.max_op;
     }
 
     /// Adds a change whose deps are all present.
@@ -174,20 +218,25 @@ impl History {
         let i = self.changes.len() as u32;
         self.changes.push(StoredChange {
             hash: new.hash,
-            start_op: new.start_op,
             time: new.time,
             actor: new.actor,
             first_op: new.first_op,
-            n_ops: new.n_ops,
             dep_at: self.dep_arena.len() as u32,
         });
+        self.ops_end = new.first_op + new.n_ops;
+        let last = (new.start_op + u64::from(new.n_ops)).saturating_sub(1);
+        self.max_op = self.max_op.max(last);
+        let mut rare = new.rare;
+        if new.n_ops == 0 {
+            rare.empty_start_op = Some(new.start_op);
+        }
         self.dep_arena.extend_from_slice(new.deps);
         let changes = &self.changes;
         self.by_hash.insert_unique(table_hash(&new.hash), i, |x| {
             table_hash(&changes[*x as usize].hash)
         });
-        if new.rare != Rare::default() {
-            self.rare.insert(i, new.rare);
+        if rare != Rare::default() {
+            self.rare.insert(i, rare);
         }
         let a = new.actor as usize;
         if self.by_actor.len() <= a {
@@ -222,12 +271,11 @@ impl History {
     }
 
     /// The clock of the history below `heads`.
-    pub fn clock(&self, heads: &[ChangeHash]) -> Result<Clock, EngineError> {
+    pub fn clock(&self, heads: &[ChangeHash], ops: &OpSet) -> Result<Clock, EngineError> {
         let mut clock = Clock::default();
         for (i, seen) in self.ancestors(heads)?.into_iter().enumerate() {
             if seen {
-                let c = &self.changes[i];
-                clock.include(c.actor, c.max_op());
+                clock.include(self.changes[i].actor, self.max_op(i as u32, ops));
             }
         }
         Ok(clock)

@@ -30,7 +30,7 @@ impl Document {
 
     /// The document as it was at `heads`, as JSON.
     pub fn to_json_at(&self, heads: &[ChangeHash]) -> Result<Json, EngineError> {
-        let clock = self.history.clock(heads)?;
+        let clock = self.history.clock(heads, &self.ops)?;
         self.json_of(&ObjId::Root, Some(&clock))
     }
 

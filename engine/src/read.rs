@@ -52,12 +52,12 @@ impl Document {
     }
 
     fn item(&self, op: u32, clock: Option<&Clock>) -> Item {
-        let id = self.ops.actors.export(self.ops.ops[op as usize].id);
+        let id = self.ops.actors.export(self.ops.ops[op as usize].id());
         (self.ops.value(op, clock), ObjId::Op(id))
     }
 
     fn clock_at(&self, heads: &[ChangeHash]) -> Result<Clock, EngineError> {
-        self.history.clock(heads)
+        self.history.clock(heads, &self.ops)
     }
 
     /// The type of an object.

@@ -40,7 +40,7 @@ impl Document {
         }
         Transaction {
             seq,
-            start_op: self.ops.max_op + 1,
+            start_op: self.history.max_op_overall() + 1,
             first_op: self.ops.ops.len() as u32,
             deps,
             ops: Vec::new(),
@@ -118,6 +118,7 @@ impl Transaction<'_> {
             rare: Rare {
                 message: change.message,
                 extra: Vec::new(),
+                empty_start_op: None,
             },
         });
         self.undo.clear();
@@ -137,7 +138,10 @@ impl Transaction<'_> {
     }
 
     fn export(&self, op: u32) -> OpId {
-        self.doc.ops.actors.export(self.doc.ops.ops[op as usize].id)
+        self.doc
+            .ops
+            .actors
+            .export(self.doc.ops.ops[op as usize].id())
     }
 
     fn obj_id(&self, obj: u32) -> ObjId {

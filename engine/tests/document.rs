@@ -198,3 +198,55 @@ fn bad_input_is_refused_and_changes_nothing() {
     ));
     assert_eq!(doc.to_json(), before);
 }
+
+#[test]
+fn json_in_and_out() {
+    let input = json!({
+        "title": "notes",
+        "count": 3,
+        "big": u64::MAX,
+        "ratio": 0.5,
+        "tags": ["a", {"nested": [true, null]}],
+        "empty": {}
+    });
+    let doc = Document::from_json(&input).unwrap();
+    assert_eq!(doc.to_json(), input);
+    assert_eq!(doc.change_count(), 1);
+    let (tags, tags_id) = doc.get(&ObjId::Root, "tags").unwrap().unwrap();
+    assert_eq!(tags, Value::Object(ObjType::List));
+    assert_eq!(doc.length(&tags_id).unwrap(), 2);
+    assert_eq!(
+        doc.keys(&ObjId::Root).unwrap(),
+        ["big", "count", "empty", "ratio", "tags", "title"]
+    );
+    assert!(matches!(
+        Document::from_json(&json!([1])),
+        Err(EngineError::WrongObjectType { .. })
+    ));
+}
+
+#[test]
+fn remote_changes_come_back_exactly_even_empty_ones() {
+    let (mut doc, _) = text_doc(1, "hi");
+    let empty = mergedb_engine::format::Change {
+        actor: actor(5),
+        seq: 1,
+        start_op: 40,
+        time: 1_764_000_000_000,
+        message: Some("nothing to see".into()),
+        deps: doc.heads(),
+        ops: vec![],
+        extra: vec![1, 2, 3],
+    };
+    let hash = mergedb_engine::format::encode_change_with_hash(&empty)
+        .unwrap()
+        .1;
+    doc.apply_changes([empty.clone()]).unwrap();
+    assert_eq!(doc.change_by_hash(&hash), Some(empty));
+    assert_eq!(doc.heads(), vec![hash]);
+    doc.check();
+    let mut tx = doc.transaction();
+    tx.put(&ObjId::Root, "after", 1i64).unwrap();
+    tx.commit();
+    assert_eq!(doc.changes_since(&[hash]).unwrap()[0].start_op, 40);
+}

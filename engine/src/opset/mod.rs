@@ -25,18 +25,39 @@ pub(crate) enum KeyRef {
     Seq(u32),
 }
 
+/// One op: 48 bytes, laid out flat (no padded `Id`, the key as a number and a
+/// flag), because a document holds one per keystroke.
 #[derive(Clone, Debug)]
 pub(crate) struct OpRec {
-    pub id: Id,
+    counter: u64,
+    actor: u32,
     pub obj: u32,
-    pub key: KeyRef,
-    pub insert: bool,
-    pub action: Action,
+    /// A prop index (map key) or an insert op index (`NONE`: the head).
+    key: u32,
     /// The first successor (an op whose pred names this one), or `NONE`; the
     /// rest are in `OpSet::more_succ`, since most ops have at most one.
     succ: u32,
     /// For an insert: the chunk of its object's sequence that holds its element.
     pub chunk: u32,
+    seq_key: bool,
+    pub insert: bool,
+    pub action: Action,
+}
+
+impl OpRec {
+    pub fn id(&self) -> Id {
+        Id {
+            counter: self.counter,
+            actor: self.actor,
+        }
+    }
+
+    pub fn key(&self) -> KeyRef {
+        match self.seq_key {
+            true => KeyRef::Seq(self.key),
+            false => KeyRef::Map(self.key),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -229,14 +250,20 @@ impl OpSet {
     }
 
     fn push_rec(&mut self, k: u32, op: &NewOp) {
+        let (seq_key, key) = match op.key {
+            KeyRef::Map(p) => (false, p),
+            KeyRef::Seq(e) => (true, e),
+        };
         self.ops.push(OpRec {
-            id: op.id,
+            counter: op.id.counter,
+            actor: op.id.actor,
             obj: op.obj,
-            key: op.key,
-            insert: op.insert,
-            action: op.action.clone(),
+            key,
             succ: NONE,
             chunk: NONE,
+            seq_key,
+            insert: op.insert,
+            action: op.action.clone(),
         });
         self.max_op = self.max_op.max(op.id.counter);
         let a = op.id.actor as usize;
@@ -262,10 +289,10 @@ impl OpSet {
             return;
         };
         let list = keys.entry(key).or_default();
-        let id = self.ops[k as usize].id;
+        let id = self.ops[k as usize].id();
         let actors = &self.actors;
         let ops = &self.ops;
-        let at = list.partition_point(|o| actors.cmp(ops[*o as usize].id, id).is_lt());
+        let at = list.partition_point(|o| actors.cmp(ops[*o as usize].id(), id).is_lt());
         list.insert(at, k);
     }
 
@@ -279,14 +306,14 @@ impl OpSet {
                 off: c.off + 1,
             }),
         };
-        let (id, width) = (self.ops[k as usize].id, self.width_of(obj, k));
+        let (id, width) = (self.ops[k as usize].id(), self.width_of(obj, k));
         let (actors, ops, objects) = (&self.actors, &self.ops, &mut self.objects);
         let ObjData::Seq(seq, _) = &mut objects[obj as usize].data else {
             return;
         };
         let mut at = start.unwrap_or(Cursor { pos: 0, off: 0 });
         while let Some(c) = seq.seek(at) {
-            let there = seq.get(c).map(|e| ops[e.op as usize].id);
+            let there = seq.get(c).map(|e| ops[e.op as usize].id());
             match there {
                 Some(other) if actors.cmp(other, id).is_gt() => {
                     at = Cursor {
@@ -347,9 +374,9 @@ impl OpSet {
         let op = self.ops[k as usize].clone();
         if matches!(op.action, Action::Make(_)) {
             self.objects.pop();
-            self.obj_by_id.remove(&op.id);
+            self.obj_by_id.remove(&op.id());
         }
-        match op.key {
+        match op.key() {
             KeyRef::Map(p) => {
                 let key = self.props[p as usize].clone();
                 if let ObjData::Map(keys) = &mut self.objects[op.obj as usize].data {
@@ -383,11 +410,11 @@ impl OpSet {
         for p in self.preds.split_off(pred_at).into_iter().rev() {
             self.pop_succ(p);
         }
-        if let (KeyRef::Seq(elem), false) = (op.key, op.insert) {
+        if let (KeyRef::Seq(elem), false) = (op.key(), op.insert) {
             self.refresh_elem(op.obj, elem);
         }
         self.ops.pop();
-        let runs = &mut self.runs[op.id.actor as usize];
+        let runs = &mut self.runs[op.id().actor as usize];
         if let Some(r) = runs.last_mut() {
             r.len -= 1;
             if r.len == 0 {
@@ -420,12 +447,12 @@ impl OpSet {
     pub fn export_op(&self, k: u32) -> mergedb_format::Op {
         use mergedb_format::{ElemId, Key, ObjId, OpAction};
         let rec = &self.ops[k as usize];
-        let export = |i: u32| self.actors.export(self.ops[i as usize].id);
+        let export = |i: u32| self.actors.export(self.ops[i as usize].id());
         let obj = match self.objects[rec.obj as usize].made_by {
             NONE => ObjId::Root,
             made_by => ObjId::Op(export(made_by)),
         };
-        let key = match rec.key {
+        let key = match rec.key() {
             KeyRef::Map(p) => Key::Map(self.prop(p).to_string()),
             KeyRef::Seq(NONE) => Key::Seq(ElemId::Head),
             KeyRef::Seq(e) => Key::Seq(ElemId::Op(export(e))),

@@ -10,7 +10,7 @@ impl OpSet {
     /// no covered op succeeds, except a counter succeeded only by increments.
     pub fn visible(&self, k: u32, clock: Option<&Clock>) -> bool {
         let op = &self.ops[k as usize];
-        if !covered(clock, op.id) {
+        if !covered(clock, op.id()) {
             return false;
         }
         let is_counter = match &op.action {
@@ -19,7 +19,7 @@ impl OpSet {
             Action::Delete | Action::Inc(_) => return false,
         };
         self.succ(k)
-            .filter(|s| covered(clock, self.ops[*s as usize].id))
+            .filter(|s| covered(clock, self.ops[*s as usize].id()))
             .all(|s| is_counter && matches!(self.ops[s as usize].action, Action::Inc(_)))
     }
 
@@ -27,7 +27,7 @@ impl OpSet {
     fn winner(&self, ops: impl Iterator<Item = u32>, clock: Option<&Clock>) -> Option<u32> {
         ops.filter(|o| self.visible(*o, clock)).max_by(|a, b| {
             self.actors
-                .cmp(self.ops[*a as usize].id, self.ops[*b as usize].id)
+                .cmp(self.ops[*a as usize].id(), self.ops[*b as usize].id())
         })
     }
 
@@ -52,7 +52,7 @@ impl OpSet {
             .collect();
         ops.sort_by(|a, b| {
             self.actors
-                .cmp(self.ops[*a as usize].id, self.ops[*b as usize].id)
+                .cmp(self.ops[*a as usize].id(), self.ops[*b as usize].id())
         });
         ops
     }
@@ -78,7 +78,7 @@ impl OpSet {
             Action::Put(Val::Counter(start)) => {
                 let total = self
                     .succ(k)
-                    .filter(|s| covered(clock, self.ops[*s as usize].id))
+                    .filter(|s| covered(clock, self.ops[*s as usize].id()))
                     .filter_map(|s| match self.ops[s as usize].action {
                         Action::Inc(by) => Some(by),
                         _ => None,

@@ -90,7 +90,7 @@ impl OpSet {
     /// The key that op `k` acts at: for an insert, its own element.
     pub fn key_at(&self, k: u32) -> KeyRef {
         let rec = &self.ops[k as usize];
-        match rec.key {
+        match rec.key() {
             KeyRef::Seq(_) if rec.insert => KeyRef::Seq(k),
             key => key,
         }
