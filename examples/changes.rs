@@ -63,7 +63,11 @@ fn session() -> Result<(Document, Document)> {
 
 /// An op id as counter@name; the actors here are readable names.
 fn id(id: &OpId) -> String {
-    format!("{}@{}", id.counter, String::from_utf8_lossy(id.actor.as_bytes()))
+    format!(
+        "{}@{}",
+        id.counter,
+        String::from_utf8_lossy(id.actor.as_bytes())
+    )
 }
 
 fn describe_op(change: &Change, i: usize) -> String {
@@ -86,7 +90,10 @@ fn describe_op(change: &Change, i: usize) -> String {
     let verb = if op.insert { "insert after" } else { "at" };
     let own = id(&OpId::new(change.start_op + i as u64, change.actor));
     let pred: Vec<String> = op.pred.iter().map(id).collect();
-    format!("    {own}: {obj} {verb} {key}: {what}, pred [{}]", pred.join(", "))
+    format!(
+        "    {own}: {obj} {verb} {key}: {what}, pred [{}]",
+        pred.join(", ")
+    )
 }
 
 fn main() -> Result<()> {
@@ -118,7 +125,11 @@ fn main() -> Result<()> {
         }
     }
     println!("every change decoded back to itself");
-    assert_eq!(alice.to_json(), bob.to_json(), "both replicas must converge");
+    assert_eq!(
+        alice.to_json(),
+        bob.to_json(),
+        "both replicas must converge"
+    );
     println!("merged document, the same on both replicas:");
     println!("{}", serde_json::to_string_pretty(&alice.to_json())?);
     Ok(())
@@ -126,7 +137,10 @@ fn main() -> Result<()> {
 
 fn write_seed(dir: &std::path::Path, n: usize, bytes: &[u8]) -> Result<()> {
     let body_start = 9 + bytes[9..].iter().position(|b| b & 0x80 == 0).unwrap_or(0) + 1;
-    for (target, data) in [("change_decode", bytes), ("change_body", &bytes[body_start..])] {
+    for (target, data) in [
+        ("change_decode", bytes),
+        ("change_body", &bytes[body_start..]),
+    ] {
         std::fs::create_dir_all(dir.join(target))?;
         std::fs::write(dir.join(target).join(format!("seed-{n:03}")), data)?;
     }

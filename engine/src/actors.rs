@@ -24,8 +24,8 @@ pub(crate) struct Actors {
 impl Actors {
     /// The index of `actor`, adding it if it is new.
     pub fn intern(&mut self, actor: ActorId) -> u32 {
-        if let Some(i) = self.index.get(&actor) {
-            return *i;
+        if let Some(i) = self.lookup(&actor) {
+            return i;
         }
         let i = self.ids.len() as u32;
         self.ids.push(actor);
@@ -39,8 +39,12 @@ impl Actors {
         i
     }
 
-    /// The index of `actor`, if the document has seen it.
+    /// The index of `actor`, if the document has seen it. Most documents have
+    /// a handful of actors, and comparing a few ids beats hashing one.
     pub fn lookup(&self, actor: &ActorId) -> Option<u32> {
+        if self.ids.len() <= 8 {
+            return self.ids.iter().position(|a| a == actor).map(|i| i as u32);
+        }
         self.index.get(actor).copied()
     }
 

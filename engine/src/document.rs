@@ -4,7 +4,7 @@
 use crate::history::{History, NewChange, Rare};
 use crate::opset::{OpSet, Undo};
 use crate::EngineError;
-use mergedb_format::{encode_change_with_hash, ActorId, Change, ChangeHash};
+use mergedb_format::{encode_change_into, encode_change_with_hash, ActorId, Change, ChangeHash};
 use std::collections::HashSet;
 
 /// A change waiting for its deps, with its hash.
@@ -22,6 +22,9 @@ pub struct Document {
     pub(crate) ops: OpSet,
     pub(crate) history: History,
     queue: Vec<Queued>,
+    /// Reused buffers: an encoding (to hash a change) and a change's preds.
+    pub(crate) scratch: Vec<u8>,
+    scratch_pred: Vec<u32>,
 }
 
 impl Default for Document {
@@ -46,6 +49,8 @@ impl Document {
             ops,
             history: History::default(),
             queue: Vec::new(),
+            scratch: Vec::new(),
+            scratch_pred: Vec::new(),
         }
     }
 
@@ -175,9 +180,11 @@ impl Document {
     ) -> Result<(), EngineError> {
         let mut incoming = Vec::new();
         for change in changes {
-            let (_, hash) = encode_change_with_hash(&change)?;
+            encode_change_into(&change, &mut self.scratch)?;
+            let hash = ChangeHash::of_encoded(&self.scratch);
             incoming.push(Queued { change, hash });
         }
+        self.history.reserve(incoming.len());
         let mark = self.history.mark();
         let queue_before = self.queue.len();
         let mut undo = Vec::new();
@@ -287,10 +294,18 @@ impl Document {
             }
         }
         let first_op = self.ops.ops.len() as u32;
+        let mut pred = std::mem::take(&mut self.scratch_pred);
         for index in 0..change.ops.len() {
-            let op = self.ops.resolve(change, actor, index)?;
-            undo.push(self.ops.apply(op));
+            let op = match self.ops.resolve(change, actor, index, &mut pred) {
+                Ok(op) => op,
+                Err(e) => {
+                    self.scratch_pred = pred;
+                    return Err(e);
+                }
+            };
+            undo.push(self.ops.apply(op, &pred));
         }
+        self.scratch_pred = pred;
         self.history.push(NewChange {
             hash,
             actor,

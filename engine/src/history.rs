@@ -125,6 +125,14 @@ impl History {
         &self.dep_arena[start..end]
     }
 
+    /// Makes room for `n` more changes.
+    pub fn reserve(&mut self, n: usize) {
+        let changes = &self.changes;
+        self.by_hash
+            .reserve(n, |x| table_hash(&changes[*x as usize].hash));
+        self.changes.reserve(n);
+    }
+
     /// The highest op counter of any change.
     pub fn max_op_overall(&self) -> u64 {
         self.max_op

@@ -7,7 +7,7 @@ use crate::opset::{KeyRef, NewOp, ObjData, Undo, NONE};
 use crate::value::{Action, Val};
 use crate::{Document, EngineError, Prop};
 use mergedb_format::{
-    encode_change_with_hash, Change, ChangeHash, ElemId, Key, ObjId, ObjType, Op, OpAction, OpId,
+    encode_change_into, Change, ChangeHash, ElemId, Key, ObjId, ObjType, Op, OpAction, OpId,
     ScalarValue,
 };
 
@@ -95,8 +95,8 @@ impl Transaction<'_> {
             ops: std::mem::take(&mut self.ops),
             extra: Vec::new(),
         };
-        let (_, hash) = match encode_change_with_hash(&change) {
-            Ok(encoded) => encoded,
+        let hash = match encode_change_into(&change, &mut self.doc.scratch) {
+            Ok(()) => ChangeHash::of_encoded(&self.doc.scratch),
             // The ops were built from the document itself and each was checked
             // as it was added; an invalid change here is a bug in this module.
             Err(e) => panic!("a local change failed its own checks: {e}"),
@@ -174,14 +174,14 @@ impl Transaction<'_> {
             action,
             pred,
         });
-        let undo = self.doc.ops.apply(NewOp {
+        let new = NewOp {
             id,
             obj: op.obj,
             key: op.key,
             insert: op.insert,
             action: op.action,
-            pred: op.pred,
-        });
+        };
+        let undo = self.doc.ops.apply(new, &op.pred);
         self.undo.push(undo);
         self.doc.ops.actors.export(id)
     }

@@ -9,34 +9,79 @@ use crate::{ChangeHash, ScalarValue};
 ///
 /// Returns an error, and writes nothing, if `change` breaks a rule of SPEC.md §3.4.
 pub fn encode_change(change: &Change) -> Result<Vec<u8>, InvalidChange> {
+    let mut out = Vec::with_capacity(96 + 12 * change.ops.len() + change.extra.len());
+    encode_change_into(change, &mut out)?;
+    Ok(out)
+}
+
+/// Encodes a valid change into `out`, replacing what it held. Reusing one
+/// buffer across many changes saves an allocation each.
+pub fn encode_change_into(change: &Change, out: &mut Vec<u8>) -> Result<(), InvalidChange> {
     change.check()?;
+    out.clear();
+    out.extend_from_slice(&CHANGE_MAGIC);
+    out.push(CHANGE_VERSION);
+    out.extend_from_slice(&[0; 4]);
+    // Room for the longest length; the body moves back once its length is known.
+    out.extend_from_slice(&[0; MAX_LEB]);
+    let body_start = out.len();
+    write_body(change, out);
+    let body_len = out.len() - body_start;
+    let mut leb = [0u8; MAX_LEB];
+    let mut n = 0;
+    let mut v = body_len as u64;
+    loop {
+        let byte = (v & 0x7f) as u8;
+        v >>= 7;
+        if let Some(slot) = leb.get_mut(n) {
+            *slot = if v == 0 { byte } else { byte | 0x80 };
+        }
+        n += 1;
+        if v == 0 {
+            break;
+        }
+    }
+    if let (Some(slot), Some(len)) = (out.get_mut(LENGTH_OFFSET..LENGTH_OFFSET + n), leb.get(..n)) {
+        slot.copy_from_slice(len);
+    }
+    out.copy_within(body_start.., LENGTH_OFFSET + n);
+    out.truncate(LENGTH_OFFSET + n + body_len);
+    let crc = crc32fast::hash(out.get(LENGTH_OFFSET..).unwrap_or_default());
+    if let Some(slot) = out.get_mut(CRC_OFFSET..LENGTH_OFFSET) {
+        slot.copy_from_slice(&crc.to_le_bytes());
+    }
+    Ok(())
+}
+
+/// The longest uLEB128, in bytes.
+const MAX_LEB: usize = 10;
+
+fn write_body(change: &Change, body: &mut Vec<u8>) {
     let actors = OtherActors::of(change);
-    let mut body = Vec::with_capacity(96 + 12 * change.ops.len() + change.extra.len());
-    write_actor(&mut body, &change.actor);
-    write_uleb(&mut body, change.seq);
-    write_uleb(&mut body, change.start_op);
-    write_sleb(&mut body, change.time);
+    write_actor(body, &change.actor);
+    write_uleb(body, change.seq);
+    write_uleb(body, change.start_op);
+    write_sleb(body, change.time);
     match &change.message {
         None => body.push(0),
         Some(m) => {
-            write_uleb(&mut body, m.len() as u64 + 1);
+            write_uleb(body, m.len() as u64 + 1);
             body.extend_from_slice(m.as_bytes());
         }
     }
-    write_uleb(&mut body, change.deps.len() as u64);
+    write_uleb(body, change.deps.len() as u64);
     change
         .deps
         .iter()
         .for_each(|d| body.extend_from_slice(&d.0));
-    write_uleb(&mut body, actors.sorted.len() as u64);
-    actors.sorted.iter().for_each(|a| write_actor(&mut body, a));
-    write_uleb(&mut body, change.ops.len() as u64);
+    write_uleb(body, actors.sorted.len() as u64);
+    actors.sorted.iter().for_each(|a| write_actor(body, a));
+    write_uleb(body, change.ops.len() as u64);
     for (i, op) in change.ops.iter().enumerate() {
         let own = change.start_op + i as u64;
-        write_op(&mut body, op, own, &actors, &change.actor);
+        write_op(body, op, own, &actors, &change.actor);
     }
     body.extend_from_slice(&change.extra);
-    Ok(frame(&body))
 }
 
 /// Encodes a change and hashes the encoding.
@@ -44,21 +89,6 @@ pub fn encode_change_with_hash(change: &Change) -> Result<(Vec<u8>, ChangeHash),
     let bytes = encode_change(change)?;
     let hash = ChangeHash::of_encoded(&bytes);
     Ok((bytes, hash))
-}
-
-/// Wraps a body in the frame: magic, version, crc32, length.
-fn frame(body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(LENGTH_OFFSET + 10 + body.len());
-    out.extend_from_slice(&CHANGE_MAGIC);
-    out.push(CHANGE_VERSION);
-    out.extend_from_slice(&[0; 4]);
-    write_uleb(&mut out, body.len() as u64);
-    out.extend_from_slice(body);
-    let crc = crc32fast::hash(out.get(LENGTH_OFFSET..).unwrap_or_default());
-    if let Some(slot) = out.get_mut(CRC_OFFSET..LENGTH_OFFSET) {
-        slot.copy_from_slice(&crc.to_le_bytes());
-    }
-    out
 }
 
 /// The actors an op names other than the change's own, in ascending order.

@@ -87,7 +87,8 @@ struct Run {
     len: u32,
 }
 
-/// An op ready to apply: every reference resolved to an index.
+/// An op ready to apply: every reference resolved to an index. Its preds are
+/// passed beside it, as a slice, so that a batch can reuse one buffer.
 #[derive(Clone, Debug)]
 pub(crate) struct NewOp {
     pub id: Id,
@@ -95,7 +96,6 @@ pub(crate) struct NewOp {
     pub key: KeyRef,
     pub insert: bool,
     pub action: Action,
-    pub pred: Vec<u32>,
 }
 
 /// What it takes to undo one applied op (its preds are in the pred table).
@@ -209,15 +209,15 @@ impl OpSet {
 
     /// Applies a resolved op and returns how to undo it. The caller has checked
     /// every reference (`resolve`) or built the op from the document itself.
-    pub fn apply(&mut self, op: NewOp) -> Undo {
+    pub fn apply(&mut self, op: NewOp, pred: &[u32]) -> Undo {
         let k = self.ops.len() as u32;
         let undo = Undo {
             prev_max_op: self.max_op,
         };
         self.push_rec(k, &op);
         self.pred_at.push(self.preds.len() as u32);
-        self.preds.extend_from_slice(&op.pred);
-        for p in &op.pred {
+        self.preds.extend_from_slice(pred);
+        for p in pred {
             self.add_succ(*p, k);
         }
         if let Action::Make(ty) = op.action {

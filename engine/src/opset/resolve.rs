@@ -16,12 +16,14 @@ impl OpSet {
         })
     }
 
-    /// Resolves op `index` of `change`, whose actor has index `actor`.
+    /// Resolves op `index` of `change`, whose actor has index `actor`; its
+    /// preds go into `pred`, which is cleared first.
     pub fn resolve(
         &mut self,
         change: &Change,
         actor: u32,
         index: usize,
+        pred: &mut Vec<u32>,
     ) -> Result<NewOp, EngineError> {
         let op = &change.ops[index];
         let bad = |reason: String| EngineError::BadReference {
@@ -59,7 +61,7 @@ impl OpSet {
                 (Key::Map(_), true) => return Err(bad("names a map key in a list or text".into())),
                 (Key::Seq(_), false) => return Err(bad("names a list element in a map".into())),
             };
-        let mut pred = Vec::with_capacity(op.pred.len());
+        pred.clear();
         for p in &op.pred {
             let found = self.local_id(p).and_then(|id| self.find(id));
             let found =
@@ -83,7 +85,6 @@ impl OpSet {
             key,
             insert: op.insert,
             action,
-            pred,
         })
     }
 

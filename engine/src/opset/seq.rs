@@ -28,6 +28,9 @@ pub(crate) struct Elem {
 #[derive(Clone, Debug, Default)]
 struct Chunk {
     elems: Vec<Elem>,
+    /// The sum of its elements' widths, so a split rebuilds the Fenwick tree
+    /// in O(chunks), not O(elements).
+    width: u64,
 }
 
 /// A position: a chunk's place in document order and an offset in it.
@@ -120,6 +123,7 @@ impl Seq {
         let id = self.order[c.pos];
         let chunk = &mut self.chunks[id as usize];
         chunk.elems.insert(c.off.min(chunk.elems.len()), elem);
+        chunk.width += u64::from(elem.width);
         self.widths.add(c.pos, i64::from(elem.width));
         if chunk.elems.len() <= MAX_CHUNK {
             return (id, None);
@@ -136,37 +140,40 @@ impl Seq {
         let half = self.chunks[id].elems.len() / 2;
         let tail = self.chunks[id].elems.split_off(half);
         let moved = tail.iter().map(|e| e.op).collect();
+        let tail_width: u64 = tail.iter().map(|e| u64::from(e.width)).sum();
+        self.chunks[id].width -= tail_width;
         let new_id = self.chunks.len() as u32;
-        self.chunks.push(Chunk { elems: tail });
+        self.chunks.push(Chunk {
+            elems: tail,
+            width: tail_width,
+        });
         self.order.insert(pos + 1, new_id);
         self.place.push(0);
         for (p, chunk) in self.order.iter().enumerate().skip(pos + 1) {
             self.place[*chunk as usize] = p as u32;
         }
         let chunks = &self.chunks;
-        self.widths = Fenwick::build(self.order.iter().map(|c| {
-            chunks[*c as usize]
-                .elems
-                .iter()
-                .map(|e| u64::from(e.width))
-                .sum()
-        }));
+        self.widths = Fenwick::build(self.order.iter().map(|c| chunks[*c as usize].width));
         moved
     }
 
     /// Removes the element at `c` (undo of its insert).
     pub fn remove(&mut self, c: Cursor) -> Elem {
-        let elem = self.chunks[self.order[c.pos] as usize].elems.remove(c.off);
+        let chunk = &mut self.chunks[self.order[c.pos] as usize];
+        let elem = chunk.elems.remove(c.off);
+        chunk.width -= u64::from(elem.width);
         self.widths.add(c.pos, -i64::from(elem.width));
         elem
     }
 
     /// Sets the winner and width of the element at `c`.
     pub fn set(&mut self, c: Cursor, winner: u32, width: u32) {
-        let e = &mut self.chunks[self.order[c.pos] as usize].elems[c.off];
+        let chunk = &mut self.chunks[self.order[c.pos] as usize];
+        let e = &mut chunk.elems[c.off];
         let delta = i64::from(width) - i64::from(e.width);
         e.winner = winner;
         e.width = width;
+        chunk.width = chunk.width.wrapping_add(delta as u64);
         self.widths.add(c.pos, delta);
     }
 
@@ -186,6 +193,7 @@ impl Seq {
             let chunk = &self.chunks[*c as usize];
             assert!(chunk.elems.len() <= MAX_CHUNK);
             let w: u64 = chunk.elems.iter().map(|e| u64::from(e.width)).sum();
+            assert_eq!(chunk.width, w);
             assert_eq!(self.widths.prefix(p + 1) - self.widths.prefix(p), w);
             total += w;
         }
