@@ -177,3 +177,37 @@ fn bad_remote_changes_are_refused_whole() {
     assert_eq!((doc.to_json(), doc.heads(), doc.change_count()), before);
     doc.check();
 }
+
+#[test]
+fn a_failed_batch_keeps_the_changes_that_were_waiting() {
+    let mut a = Document::with_actor(ActorId::new(&[1]).unwrap());
+    let mut changes = vec![];
+    for v in ["one", "two"] {
+        let mut tx = a.transaction();
+        tx.put(&ObjId::Root, "k", v).unwrap();
+        let h = tx.commit().unwrap();
+        changes.push(a.change_by_hash(&h).unwrap());
+    }
+    let mut b = Document::with_actor(ActorId::new(&[2]).unwrap());
+    b.apply_changes([changes[1].clone()]).unwrap();
+    assert_eq!(b.change_count(), 0, "the second change waits for the first");
+    // The first change makes the waiting one ready, then a bad change fails the batch.
+    let ghost = OpId::new(50, ActorId::new(&[3]).unwrap());
+    let mut bad = remote(
+        &a,
+        vec![op(
+            ObjId::Root,
+            Key::map("k"),
+            false,
+            OpAction::Delete,
+            vec![ghost],
+        )],
+    );
+    bad.deps = vec![];
+    assert!(b.apply_changes([changes[0].clone(), bad]).is_err());
+    assert_eq!(b.change_count(), 0);
+    // The waiting change is still queued: the first change alone now brings both.
+    b.apply_changes([changes[0].clone()]).unwrap();
+    assert_eq!(b.to_json(), a.to_json());
+    assert_eq!(b.heads(), a.heads());
+}

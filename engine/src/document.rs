@@ -25,6 +25,7 @@ pub struct Document {
     /// Reused buffers: an encoding (to hash a change) and a change's preds.
     pub(crate) scratch: Vec<u8>,
     scratch_pred: Vec<u32>,
+    scratch_deps: Vec<u32>,
 }
 
 impl Default for Document {
@@ -51,6 +52,7 @@ impl Document {
             queue: Vec::new(),
             scratch: Vec::new(),
             scratch_pred: Vec::new(),
+            scratch_deps: Vec::new(),
         }
     }
 
@@ -178,33 +180,37 @@ impl Document {
         &mut self,
         changes: impl IntoIterator<Item = Change>,
     ) -> Result<(), EngineError> {
-        let mut incoming = Vec::new();
-        for change in changes {
-            encode_change_into(&change, &mut self.scratch)?;
-            let hash = ChangeHash::of_encoded(&self.scratch);
-            incoming.push(Queued { change, hash });
-        }
-        self.history.reserve(incoming.len());
+        let changes = changes.into_iter();
+        self.history.reserve(changes.size_hint().0);
         let mark = self.history.mark();
-        let queue_before = self.queue.len();
+        // Queued changes that this batch applies leave the queue; a failed batch
+        // puts them back.
+        let queue_before = self.queue.clone();
         let mut undo = Vec::new();
-        let result = self.apply_all(incoming, &mut undo);
+        let result = self.apply_all(changes, &mut undo);
         if result.is_err() {
             while let Some(u) = undo.pop() {
                 self.ops.undo(u);
             }
             self.history.rewind(mark);
-            self.queue.truncate(queue_before);
+            self.queue = queue_before;
         }
         result
     }
 
+    /// Hashes and applies (or queues) each change as it comes, so that a large
+    /// batch is never copied into a second list.
     fn apply_all(
         &mut self,
-        incoming: Vec<Queued>,
+        changes: impl Iterator<Item = Change>,
         undo: &mut Vec<Undo>,
     ) -> Result<(), EngineError> {
-        for q in incoming {
+        for change in changes {
+            encode_change_into(&change, &mut self.scratch)?;
+            let q = Queued {
+                hash: ChangeHash::of_encoded(&self.scratch),
+                change,
+            };
             let known = self.history.index_of(&q.hash).is_some()
                 || self.queue.iter().any(|w| w.hash == q.hash);
             if known {
@@ -263,11 +269,9 @@ impl Document {
     /// Applies one ready change: its ops, then its place in the history.
     fn apply_one(&mut self, q: &Queued, undo: &mut Vec<Undo>) -> Result<(), EngineError> {
         let (change, hash) = (&q.change, q.hash);
-        let deps: Vec<u32> = change
-            .deps
-            .iter()
-            .filter_map(|d| self.history.index_of(d))
-            .collect();
+        let mut deps = std::mem::take(&mut self.scratch_deps);
+        deps.clear();
+        deps.extend(change.deps.iter().filter_map(|d| self.history.index_of(d)));
         let max_dep_op = deps
             .iter()
             .map(|d| self.history.max_op(*d, &self.ops))
@@ -320,6 +324,7 @@ impl Document {
                 empty_start_op: None,
             },
         });
+        self.scratch_deps = deps;
         Ok(())
     }
 }

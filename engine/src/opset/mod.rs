@@ -2,6 +2,7 @@
 //! that reads and merges need. SPEC.md §2 gives the rules implemented here.
 
 pub(crate) mod fenwick;
+mod inspect;
 mod read;
 mod resolve;
 pub(crate) mod seq;
@@ -431,105 +432,6 @@ impl OpSet {
             ObjData::Map(_) => None,
         };
         std::iter::once(elem).chain(more.into_iter().flatten().copied())
-    }
-
-    /// Op `k`'s preds.
-    pub fn preds_of(&self, k: u32) -> &[u32] {
-        let start = self.pred_at[k as usize] as usize;
-        let end = self
-            .pred_at
-            .get(k as usize + 1)
-            .map_or(self.preds.len(), |e| *e as usize);
-        &self.preds[start..end]
-    }
-
-    /// Op `k` as a change holds it.
-    pub fn export_op(&self, k: u32) -> mergedb_format::Op {
-        use mergedb_format::{ElemId, Key, ObjId, OpAction};
-        let rec = &self.ops[k as usize];
-        let export = |i: u32| self.actors.export(self.ops[i as usize].id());
-        let obj = match self.objects[rec.obj as usize].made_by {
-            NONE => ObjId::Root,
-            made_by => ObjId::Op(export(made_by)),
-        };
-        let key = match rec.key() {
-            KeyRef::Map(p) => Key::Map(self.prop(p).to_string()),
-            KeyRef::Seq(NONE) => Key::Seq(ElemId::Head),
-            KeyRef::Seq(e) => Key::Seq(ElemId::Op(export(e))),
-        };
-        let action = match &rec.action {
-            Action::Make(ty) => OpAction::MakeObject(*ty),
-            Action::Put(v) => OpAction::Put(v.to_scalar()),
-            Action::Delete => OpAction::Delete,
-            Action::Inc(by) => OpAction::Increment(*by),
-        };
-        let mut pred: Vec<_> = self.preds_of(k).iter().map(|p| export(*p)).collect();
-        pred.sort_unstable();
-        mergedb_format::Op {
-            obj,
-            key,
-            insert: rec.insert,
-            action,
-            pred,
-        }
-    }
-
-    /// Heap bytes by component, from capacities (for memory work).
-    pub fn memory(&self) -> Vec<(&'static str, usize)> {
-        let elems: usize = self
-            .objects
-            .iter()
-            .map(|o| match &o.data {
-                ObjData::Seq(seq, _) => seq.iter().count() * std::mem::size_of::<Elem>(),
-                ObjData::Map(_) => 0,
-            })
-            .sum();
-        vec![
-            (
-                "ops: records",
-                self.ops.capacity() * std::mem::size_of::<OpRec>(),
-            ),
-            (
-                "ops: runs",
-                self.runs
-                    .iter()
-                    .map(|r| r.capacity() * std::mem::size_of::<Run>())
-                    .sum(),
-            ),
-            ("ops: sequence elements", elems),
-            ("ops: extra successors", self.more_succ.capacity() * 40),
-            (
-                "ops: preds",
-                (self.pred_at.capacity() + self.preds.capacity()) * 4,
-            ),
-        ]
-    }
-
-    /// See `Document::check`.
-    pub fn check(&self) {
-        for (o, object) in self.objects.iter().enumerate() {
-            let ObjData::Seq(seq, _) = &object.data else {
-                continue;
-            };
-            seq.check();
-            for e in seq.iter() {
-                let winner = self.elem_winner(o as u32, e.op, None);
-                assert_eq!(
-                    winner.unwrap_or(NONE),
-                    e.winner,
-                    "cached winner of element {}",
-                    e.op
-                );
-                let width = winner.map_or(0, |w| self.width_of(o as u32, w));
-                assert_eq!(width, e.width);
-                assert_eq!(
-                    self.cursor_of(o as u32, e.op)
-                        .and_then(|c| seq.get(c))
-                        .map(|x| x.op),
-                    Some(e.op)
-                );
-            }
-        }
     }
 
     pub(crate) fn val(&self, op: u32) -> Option<&Val> {
