@@ -31,7 +31,7 @@ fn session() -> Result<(Document, Document)> {
     tx.put(&milk, "done", false)?;
     tx.put(&ObjId::Root, "visits", ScalarValue::Counter(0))?;
     tx.put(&ObjId::Root, "price", 1.25)?;
-    tx.commit_with(Some("start a list".into()), T0);
+    tx.commit_with(Some("start a list".into()), Some(T0));
 
     // Bob gets a copy and edits while alice edits too.
     let mut bob = alice.fork();
@@ -40,7 +40,7 @@ fn session() -> Result<(Document, Document)> {
     tx.splice_text(&title, 9, 0, " list")?;
     tx.increment(&ObjId::Root, "visits", 2)?;
     tx.put(&milk, "done", true)?;
-    tx.commit_with(None, T0 + 4_000);
+    tx.commit_with(None, Some(T0 + 4_000));
 
     let mut tx = alice.transaction();
     tx.splice_text(&title, 0, 1, "g")?;
@@ -49,14 +49,14 @@ fn session() -> Result<(Document, Document)> {
     tx.put(&ObjId::Root, "due", ScalarValue::Timestamp(T0 + 86_400_000))?;
     tx.put(&ObjId::Root, "limit", u64::MAX)?;
     tx.put(&ObjId::Root, "delta", -42i64)?;
-    tx.commit_with(None, T0 + 5_000);
+    tx.commit_with(None, Some(T0 + 5_000));
 
     alice.merge(&bob)?;
     // One keystroke after the merge: one insert of one character.
     let mut tx = alice.transaction();
     let end = tx.length(&title)?;
     tx.splice_text(&title, end, 0, "!")?;
-    tx.commit_with(None, T0 + 9_000);
+    tx.commit_with(None, Some(T0 + 9_000));
     bob.merge(&alice)?;
     Ok((alice, bob))
 }

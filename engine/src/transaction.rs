@@ -77,11 +77,13 @@ struct Local {
 impl Transaction<'_> {
     /// Commits the ops as one change and returns its hash; `None` if there were no ops.
     pub fn commit(self) -> Option<ChangeHash> {
-        self.commit_with(None, 0)
+        self.commit_with(None, None)
     }
 
-    /// Commits with a message and a time (ms since the epoch).
-    pub fn commit_with(mut self, message: Option<String>, time: i64) -> Option<ChangeHash> {
+    /// Commits with an optional message and an optional time (ms since the
+    /// epoch; none is stored as 0, "unknown", as Automerge does).
+    pub fn commit_with(mut self, message: Option<String>, time: Option<i64>) -> Option<ChangeHash> {
+        let time = time.unwrap_or(0);
         if self.ops.is_empty() {
             return None;
         }
@@ -242,7 +244,7 @@ impl Transaction<'_> {
         // Putting the value that already wins makes no op when it stands alone,
         // and otherwise deletes the values it conflicts with (as Automerge).
         let action = match pred.last() {
-            Some(winner) if self.doc.ops.val(*winner) == Some(&val) => {
+            Some(winner) if self.same_value(*winner, &val) => {
                 if pred.len() == 1 {
                     return Ok(());
                 }
@@ -259,6 +261,20 @@ impl Transaction<'_> {
             pred,
         });
         Ok(())
+    }
+
+    /// Whether op `winner` holds `val`: scalars compare as values (floats by
+    /// `==`), and a counter by its current value, increments included, as
+    /// Automerge compares them.
+    fn same_value(&self, winner: u32, val: &Val) -> bool {
+        match (self.doc.ops.val(winner), val) {
+            (Some(Val::Counter(_)), Val::Counter(new)) => matches!(
+                self.doc.ops.value(winner, None),
+                crate::Value::Scalar(ScalarValue::Counter(current)) if current == *new
+            ),
+            (Some(old), new) => old == new,
+            (None, _) => false,
+        }
     }
 
     /// Makes a new object at a map key or list index; returns its id.
