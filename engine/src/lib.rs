@@ -16,6 +16,7 @@ mod history;
 mod json;
 mod opset;
 mod read;
+pub mod store;
 mod transaction;
 mod value;
 

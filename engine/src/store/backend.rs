@@ -1,0 +1,87 @@
+//! What the store needs of a storage engine: ordered keys, atomic batches, and
+//! durable commit. One conformance suite (engine/tests/backend_conformance.rs)
+//! runs against every implementation.
+
+/// Why a backend operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The storage engine reported an error.
+    #[error("{backend} backend: {message}")]
+    Backend {
+        /// Which backend.
+        backend: &'static str,
+        /// What it said.
+        message: String,
+    },
+}
+
+impl StoreError {
+    pub(crate) fn backend(backend: &'static str, err: impl std::fmt::Display) -> Self {
+        StoreError::Backend {
+            backend,
+            message: err.to_string(),
+        }
+    }
+}
+
+/// Key-value pairs, as a scan returns them.
+pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// Puts and deletes to apply together.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Batch {
+    entries: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+}
+
+impl Batch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `key` to `value`.
+    pub fn put(&mut self, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
+        self.entries.push((key.into(), Some(value.into())));
+    }
+
+    /// Removes `key`.
+    pub fn delete(&mut self, key: impl Into<Vec<u8>>) {
+        self.entries.push((key.into(), None));
+    }
+
+    /// The entries in the order they were added; a later entry for the same key wins.
+    pub fn entries(&self) -> &[(Vec<u8>, Option<Vec<u8>>)] {
+        &self.entries
+    }
+
+    /// Whether the batch holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// An ordered key-value store with atomic batches and durable commit.
+///
+/// Contract, which the conformance suite checks for every implementation:
+/// - `write` applies a whole batch or, on error or crash, none of it;
+/// - a batch written with `sync` is durable when `write` returns, and `sync()`
+///   makes every earlier write durable;
+/// - `scan_prefix` returns keys in byte order;
+/// - it is `Send + Sync`, and concurrent calls are safe.
+pub trait Backend: Send + Sync + 'static {
+    /// A short name for messages: "memory", "redb", "sled".
+    fn name(&self) -> &'static str;
+
+    /// The value at `key`.
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Every entry whose key starts with `prefix`, in key order.
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<Entries, StoreError>;
+
+    /// Applies `batch` atomically; with `sync`, durably before returning.
+    fn write(&self, batch: &Batch, sync: bool) -> Result<(), StoreError>;
+
+    /// Makes every write made before it durable.
+    fn sync(&self) -> Result<(), StoreError>;
+}

@@ -1,0 +1,15 @@
+//! The store: backends, and (to come) the change log keyed by (document,
+//! actor, seq), lazy documents and recovery. SPEC.md §5 will describe its
+//! layout and protocols.
+
+mod backend;
+mod memory;
+mod redb_backend;
+#[cfg(feature = "sled")]
+mod sled_backend;
+
+pub use backend::{Backend, Batch, Entries, StoreError};
+pub use memory::MemoryBackend;
+pub use redb_backend::RedbBackend;
+#[cfg(feature = "sled")]
+pub use sled_backend::SledBackend;

@@ -1,0 +1,96 @@
+//! The default durable backend: redb, one table of byte keys and values.
+//!
+//! A batch is one redb write transaction. With `sync` it commits with
+//! `Durability::Immediate` (fsync before returning); without, it commits with
+//! `Durability::None`, and a later `sync()` (an empty Immediate commit) makes
+//! it durable: redb persists non-durable commits with the next durable one.
+//! That is what group commit builds on.
+
+use super::{Backend, Batch, Entries, StoreError};
+use redb::{Database, Durability, ReadableDatabase, TableDefinition};
+use std::path::Path;
+
+const TABLE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("mergedb");
+const NAME: &str = "redb";
+
+fn err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::backend(NAME, e)
+}
+
+/// A redb database file.
+#[derive(Debug)]
+pub struct RedbBackend {
+    db: Database,
+}
+
+impl RedbBackend {
+    /// Opens the database at `path`, creating it if it does not exist.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::from_database(Database::create(path).map_err(err)?)
+    }
+
+    /// Wraps an open database (the fault-injection tests give one built on
+    /// their own `redb::StorageBackend`).
+    pub fn from_database(db: Database) -> Result<Self, StoreError> {
+        // Create the table so that reads of an empty store find it.
+        let txn = db.begin_write().map_err(err)?;
+        txn.open_table(TABLE).map_err(err)?;
+        txn.commit().map_err(err)?;
+        Ok(RedbBackend { db })
+    }
+
+    fn commit(&self, batch: &Batch, durability: Durability) -> Result<(), StoreError> {
+        let mut txn = self.db.begin_write().map_err(err)?;
+        txn.set_durability(durability).map_err(err)?;
+        {
+            let mut table = txn.open_table(TABLE).map_err(err)?;
+            for (k, v) in batch.entries() {
+                match v {
+                    Some(v) => table.insert(k.as_slice(), v.as_slice()).map(drop),
+                    None => table.remove(k.as_slice()).map(drop),
+                }
+                .map_err(err)?;
+            }
+        }
+        txn.commit().map_err(err)
+    }
+}
+
+impl Backend for RedbBackend {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let txn = self.db.begin_read().map_err(err)?;
+        let table = txn.open_table(TABLE).map_err(err)?;
+        Ok(table.get(key).map_err(err)?.map(|v| v.value().to_vec()))
+    }
+
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<Entries, StoreError> {
+        let txn = self.db.begin_read().map_err(err)?;
+        let table = txn.open_table(TABLE).map_err(err)?;
+        let mut out = Vec::new();
+        for entry in table.range(prefix..).map_err(err)? {
+            let (k, v) = entry.map_err(err)?;
+            if !k.value().starts_with(prefix) {
+                break;
+            }
+            out.push((k.value().to_vec(), v.value().to_vec()));
+        }
+        Ok(out)
+    }
+
+    fn write(&self, batch: &Batch, sync: bool) -> Result<(), StoreError> {
+        let durability = if sync {
+            Durability::Immediate
+        } else {
+            Durability::None
+        };
+        self.commit(batch, durability)
+    }
+
+    fn sync(&self) -> Result<(), StoreError> {
+        self.commit(&Batch::new(), Durability::Immediate)
+    }
+}
