@@ -7,6 +7,16 @@ use crate::EngineError;
 use mergedb_format::{encode_change_into, encode_change_with_hash, ActorId, Change, ChangeHash};
 use std::collections::HashSet;
 
+/// What `apply_changes` did: the changes it applied, in the order it applied
+/// them, and the ones it left waiting for their deps.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// Newly applied, in application (causal) order.
+    pub applied: Vec<ChangeHash>,
+    /// Newly queued, waiting for deps.
+    pub queued: Vec<ChangeHash>,
+}
+
 /// A change waiting for its deps, with its hash.
 #[derive(Clone, Debug)]
 struct Queued {
@@ -165,7 +175,7 @@ impl Document {
     }
 
     /// Applies every change of `other` that this document lacks.
-    pub fn merge(&mut self, other: &Document) -> Result<(), EngineError> {
+    pub fn merge(&mut self, other: &Document) -> Result<Applied, EngineError> {
         let missing: Vec<Change> = (0..other.history.len() as u32)
             .filter(|i| self.history.index_of(&other.history.get(*i).hash).is_none())
             .map(|i| other.rebuild_change(i))
@@ -179,9 +189,10 @@ impl Document {
     pub fn apply_changes(
         &mut self,
         changes: impl IntoIterator<Item = Change>,
-    ) -> Result<(), EngineError> {
+    ) -> Result<Applied, EngineError> {
         let changes = changes.into_iter();
         self.history.reserve(changes.size_hint().0);
+        let first_new = self.history.len() as u32;
         let mark = self.history.mark();
         // Queued changes that this batch applies leave the queue; a failed batch
         // puts them back.
@@ -194,8 +205,31 @@ impl Document {
             }
             self.history.rewind(mark);
             self.queue = queue_before;
+            return Err(result.err().unwrap_or(EngineError::EmptyKey));
         }
-        result
+        let applied = (first_new..self.history.len() as u32)
+            .map(|i| self.history.get(i).hash)
+            .collect();
+        let queued = self
+            .queue
+            .iter()
+            .map(|q| q.hash)
+            .filter(|h| !queue_before.iter().any(|b| b.hash == *h))
+            .collect();
+        Ok(Applied { applied, queued })
+    }
+
+    /// The change with this hash that waits in the queue for its deps.
+    pub fn queued_change(&self, hash: &ChangeHash) -> Option<&Change> {
+        self.queue
+            .iter()
+            .find(|q| q.hash == *hash)
+            .map(|q| &q.change)
+    }
+
+    /// A cheap estimate of the heap the document holds, for cache accounting.
+    pub fn heap_estimate(&self) -> usize {
+        self.ops.ops.len() * 64 + self.history.len() * 80 + self.queue.len() * 256
     }
 
     /// Hashes and applies (or queues) each change as it comes, so that a large

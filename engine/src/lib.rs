@@ -20,7 +20,7 @@ pub mod store;
 mod transaction;
 mod value;
 
-pub use document::Document;
+pub use document::{Applied, Document};
 pub use error::EngineError;
 pub use mergedb_format as format;
 pub use read::{Item, Prop};

@@ -80,9 +80,26 @@ impl Transaction<'_> {
         self.commit_with(None, None)
     }
 
+    /// Commits like `commit_with`, and returns the change's encoding as well,
+    /// for a caller that stores it.
+    pub fn commit_encoded(
+        mut self,
+        message: Option<String>,
+        time: Option<i64>,
+    ) -> Option<(ChangeHash, Vec<u8>)> {
+        let hash = self.finish(message, time)?;
+        Some((hash, self.doc.scratch.clone()))
+    }
+
     /// Commits with an optional message and an optional time (ms since the
     /// epoch; none is stored as 0, "unknown", as Automerge does).
     pub fn commit_with(mut self, message: Option<String>, time: Option<i64>) -> Option<ChangeHash> {
+        self.finish(message, time)
+    }
+
+    /// Makes the change and puts it in the history; the encoding is left in
+    /// the document's scratch buffer.
+    fn finish(&mut self, message: Option<String>, time: Option<i64>) -> Option<ChangeHash> {
         let time = time.unwrap_or(0);
         if self.ops.is_empty() {
             return None;

@@ -27,6 +27,7 @@ mod change_layout;
 mod error;
 pub mod hex;
 mod ids;
+mod log_record;
 mod op;
 mod reader;
 mod value;
@@ -41,5 +42,6 @@ pub use change_encode::{encode_change, encode_change_into, encode_change_with_ha
 pub use change_layout::{CHANGE_MAGIC, CHANGE_VERSION};
 pub use error::DecodeError;
 pub use ids::{ElemId, Key, ObjId, OpId};
+pub use log_record::{decode_log_record, encode_log_record, LOG_RECORD_MAGIC};
 pub use op::{Op, OpAction, OpRule};
 pub use value::{ObjType, ScalarValue};
