@@ -219,6 +219,14 @@ impl Document {
         Ok(Applied { applied, queued })
     }
 
+    /// The last seq this document holds for `actor` (0 if none).
+    pub fn last_seq(&self, actor: &ActorId) -> u64 {
+        self.ops
+            .actors
+            .lookup(actor)
+            .map_or(0, |a| self.history.last_seq(a))
+    }
+
     /// The change with this hash that waits in the queue for its deps.
     pub fn queued_change(&self, hash: &ChangeHash) -> Option<&Change> {
         self.queue

@@ -14,6 +14,41 @@ pub enum StoreError {
         /// What it said.
         message: String,
     },
+    /// A durable write failed earlier; the store takes no more writes.
+    #[error("the store is poisoned: {0}")]
+    Poisoned(String),
+    /// No document with this id.
+    #[error("no document {0} in this store")]
+    NoSuchDoc(crate::store::DocId),
+    /// A stored record failed its checks.
+    #[error("document {doc}: corrupt record {key}: {detail}")]
+    Corrupt {
+        /// The document whose record it is.
+        doc: crate::store::DocId,
+        /// The record's key, in hex.
+        key: String,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// The directory holds something other than a mergedb store of this version.
+    #[error("{path} is not a mergedb store this version can open (found {found:?})")]
+    NotAStore {
+        /// Where.
+        path: std::path::PathBuf,
+        /// What its store marker says.
+        found: String,
+    },
+    /// The document refused an edit or a change.
+    #[error(transparent)]
+    Engine(#[from] crate::EngineError),
+    /// A file system error opening the store.
+    #[error("{path}: {source}")]
+    Io {
+        /// Where.
+        path: std::path::PathBuf,
+        /// What failed.
+        source: std::io::Error,
+    },
 }
 
 impl StoreError {
@@ -55,6 +90,11 @@ impl Batch {
         &self.entries
     }
 
+    /// Appends every entry of `other`.
+    pub fn extend(&mut self, other: &Batch) {
+        self.entries.extend(other.entries.iter().cloned());
+    }
+
     /// Whether the batch holds nothing.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
@@ -69,7 +109,7 @@ impl Batch {
 ///   makes every earlier write durable;
 /// - `scan_prefix` returns keys in byte order;
 /// - it is `Send + Sync`, and concurrent calls are safe.
-pub trait Backend: Send + Sync + 'static {
+pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     /// A short name for messages: "memory", "redb", "sled".
     fn name(&self) -> &'static str;
 

@@ -3,13 +3,21 @@
 //! layout and protocols.
 
 mod backend;
+mod cache;
+mod db;
+mod keys;
 mod memory;
 mod redb_backend;
 #[cfg(feature = "sled")]
 mod sled_backend;
+mod writer;
 
 pub use backend::{Backend, Batch, Entries, StoreError};
+pub use cache::CacheStats;
+pub use db::{Commit, DocHandle, Durability, Stats, Store, StoreOptions};
+pub use keys::DocId;
 pub use memory::MemoryBackend;
 pub use redb_backend::RedbBackend;
 #[cfg(feature = "sled")]
 pub use sled_backend::SledBackend;
+pub use writer::Ticket;

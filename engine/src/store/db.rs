@@ -1,0 +1,402 @@
+//! `Store`: many documents in one backend, each loaded on first use.
+
+use super::cache::{Cache, CacheStats, Loaded};
+use super::keys::{self, DocId};
+use super::writer::{LogWriter, Ticket};
+use super::{Backend, Batch, MemoryBackend, RedbBackend, StoreError};
+use crate::{Applied, Document, Transaction};
+use mergedb_format::{
+    decode_change, decode_log_record, encode_change, encode_log_record, ActorId, Change, ChangeHash,
+};
+use parking_lot::{MappedRwLockReadGuard, Mutex, RwLock, RwLockReadGuard};
+use std::path::Path;
+use std::sync::Arc;
+
+/// When a commit counts as acknowledged (SPEC.md §5.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// The commit returns after its change is fsynced.
+    Immediate,
+    /// The commit returns once its change is queued for the log writer, with a
+    /// ticket that can be waited on; one fsync makes a whole group durable.
+    Grouped,
+}
+
+/// How a store is opened.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// When commits are durable.
+    pub durability: Durability,
+    /// The estimated heap the cache of loaded documents may hold.
+    pub cache_bytes: usize,
+    /// The actor this store writes as; a random one if none.
+    pub actor: Option<ActorId>,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            durability: Durability::Immediate,
+            cache_bytes: 256 << 20,
+            actor: None,
+        }
+    }
+}
+
+/// What a commit made.
+#[derive(Clone, Debug)]
+pub struct Commit {
+    /// The change's hash; `None` if the transaction made no op.
+    pub hash: Option<ChangeHash>,
+    /// When the change is durable.
+    pub ticket: Ticket,
+}
+
+/// Store-wide counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// The cache of loaded documents.
+    pub cache: CacheStats,
+    /// Group commits made durable, one fsync each.
+    pub group_fsyncs: u64,
+}
+
+#[derive(Debug)]
+struct Inner {
+    backend: Arc<dyn Backend>,
+    options: StoreOptions,
+    actor: ActorId,
+    cache: Mutex<Cache>,
+    writer: LogWriter,
+}
+
+/// A database of mergeable documents. `Send + Sync`: threads may share it.
+#[derive(Clone, Debug)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+/// A loaded document, for reads: `handle.read()` derefs to `Document`.
+#[derive(Debug)]
+pub struct DocHandle {
+    doc: Arc<RwLock<Loaded>>,
+}
+
+impl DocHandle {
+    /// Read access to the document, with the whole read API of `Document`.
+    pub fn read(&self) -> MappedRwLockReadGuard<'_, Document> {
+        RwLockReadGuard::map(self.doc.read(), |l| &l.doc)
+    }
+}
+
+fn corrupt(doc: &DocId, key: &[u8], detail: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt {
+        doc: *doc,
+        key: mergedb_format::hex::encode(key),
+        detail: detail.to_string(),
+    }
+}
+
+impl Store {
+    /// Opens (or creates) the store in directory `path`, on redb.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Self::open_with(path, StoreOptions::default())
+    }
+
+    /// Opens (or creates) the store in directory `path`, on redb, with options.
+    pub fn open_with(path: &Path, options: StoreOptions) -> Result<Store, StoreError> {
+        let io = |source| StoreError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        std::fs::create_dir_all(path).map_err(io)?;
+        let backend = RedbBackend::open(&path.join("mergedb.redb"))?;
+        Self::with_backend(Arc::new(backend), options, path)
+    }
+
+    /// A store that lives in memory only.
+    pub fn in_memory(options: StoreOptions) -> Result<Store, StoreError> {
+        Self::with_backend(
+            Arc::new(MemoryBackend::new()),
+            options,
+            Path::new(":memory:"),
+        )
+    }
+
+    /// A store on any backend; `path` names it in errors.
+    pub fn with_backend(
+        backend: Arc<dyn Backend>,
+        options: StoreOptions,
+        path: &Path,
+    ) -> Result<Store, StoreError> {
+        match backend.get(keys::STORE_KEY)? {
+            None => {
+                let mut b = Batch::new();
+                b.put(keys::STORE_KEY, keys::STORE_VALUE);
+                backend.write(&b, true)?;
+            }
+            Some(v) if v == keys::STORE_VALUE => {}
+            Some(v) => {
+                return Err(StoreError::NotAStore {
+                    path: path.to_owned(),
+                    found: String::from_utf8_lossy(&v).into_owned(),
+                })
+            }
+        }
+        let actor = options.actor.unwrap_or_else(ActorId::random);
+        let cache = Mutex::new(Cache::new(options.cache_bytes));
+        let writer = LogWriter::start(Arc::clone(&backend));
+        Ok(Store {
+            inner: Arc::new(Inner {
+                backend,
+                options,
+                actor,
+                cache,
+                writer,
+            }),
+        })
+    }
+
+    /// The actor this store writes as.
+    pub fn actor(&self) -> ActorId {
+        self.inner.actor
+    }
+
+    /// Writes a batch as the store's durability says; `pending` notes its ticket.
+    fn persist(&self, batch: Batch, pending: &mut Option<u64>) -> Result<Ticket, StoreError> {
+        let inner = &self.inner;
+        if let Some(why) = inner.writer.poisoned() {
+            return Err(StoreError::Poisoned(why));
+        }
+        match inner.options.durability {
+            Durability::Immediate => match inner.backend.write(&batch, true) {
+                Ok(()) => Ok(Ticket::durable()),
+                Err(e) => {
+                    inner.writer.poison(format!(
+                        "a durable write failed, and nothing after it is safe: {e}"
+                    ));
+                    Err(e)
+                }
+            },
+            Durability::Grouped => {
+                let ticket = inner.writer.submit(batch)?;
+                *pending = ticket.id().or(*pending);
+                Ok(ticket)
+            }
+        }
+    }
+
+    /// A new, empty document.
+    pub fn create_doc(&self) -> Result<DocId, StoreError> {
+        let id = DocId::random();
+        let mut batch = Batch::new();
+        batch.put(keys::doc_key(&id), vec![1u8]);
+        let mut pending = None;
+        self.persist(batch, &mut pending)?.wait()?;
+        Ok(id)
+    }
+
+    /// Every document's id, in id order. Reads no document.
+    pub fn list_docs(&self) -> Result<Vec<DocId>, StoreError> {
+        let records = self.inner.backend.scan_prefix(&keys::doc_prefix())?;
+        Ok(records
+            .iter()
+            .filter_map(|(k, _)| keys::doc_of_key(k))
+            .collect())
+    }
+
+    /// Deletes a document and all it holds.
+    pub fn delete_doc(&self, id: &DocId) -> Result<(), StoreError> {
+        self.require(id)?;
+        self.inner.cache.lock().remove(id);
+        let mut batch = Batch::new();
+        for prefix in [keys::log_prefix(id), keys::queue_prefix(id)] {
+            for (k, _) in self.inner.backend.scan_prefix(&prefix)? {
+                batch.delete(k);
+            }
+        }
+        batch.delete(keys::doc_key(id));
+        let mut pending = None;
+        self.persist(batch, &mut pending)?.wait()
+    }
+
+    fn require(&self, id: &DocId) -> Result<(), StoreError> {
+        match self.inner.backend.get(&keys::doc_key(id))? {
+            Some(_) => Ok(()),
+            None => Err(StoreError::NoSuchDoc(*id)),
+        }
+    }
+
+    /// The loaded document, loading it on first use.
+    fn loaded(&self, id: &DocId) -> Result<Arc<RwLock<Loaded>>, StoreError> {
+        if let Some(doc) = self.inner.cache.lock().get(id) {
+            return Ok(doc);
+        }
+        let loaded = Arc::new(RwLock::new(self.load(id)?));
+        let mut cache = self.inner.cache.lock();
+        // Another thread may have loaded it meanwhile: keep one copy.
+        if let Some(doc) = cache.get(id) {
+            return Ok(doc);
+        }
+        cache.insert(*id, Arc::clone(&loaded));
+        let writer = &self.inner.writer;
+        cache.evict(|t| writer.is_durable_through(t));
+        Ok(loaded)
+    }
+
+    /// Reads a document's log, in log order, then its queue.
+    fn load(&self, id: &DocId) -> Result<Loaded, StoreError> {
+        self.require(id)?;
+        let backend = &self.inner.backend;
+        let mut records = Vec::new();
+        for (key, value) in backend.scan_prefix(&keys::log_prefix(id))? {
+            let (position, bytes) = decode_log_record(&value).map_err(|e| corrupt(id, &key, e))?;
+            let change = decode_change(bytes).map_err(|e| corrupt(id, &key, e))?;
+            if keys::parse_log_key(&key) != Some((change.actor, change.seq)) {
+                return Err(corrupt(
+                    id,
+                    &key,
+                    "the change's actor and seq do not match its key",
+                ));
+            }
+            records.push((position, change));
+        }
+        records.sort_unstable_by_key(|(p, _)| *p);
+        let next_position = records.last().map_or(0, |(p, _)| p + 1);
+        let mut doc = Document::with_actor(self.inner.actor);
+        doc.apply_changes(records.into_iter().map(|(_, c)| c))?;
+        let mut queued = Vec::new();
+        for (key, value) in backend.scan_prefix(&keys::queue_prefix(id))? {
+            queued.push(decode_change(&value).map_err(|e| corrupt(id, &key, e))?);
+        }
+        let mut loaded = Loaded {
+            doc,
+            next_position,
+            pending: None,
+        };
+        // Queued changes whose deps arrived before a crash apply now, and move to the log.
+        let applied = loaded.doc.apply_changes(queued)?;
+        if !applied.applied.is_empty() {
+            let batch = self.log_batch(id, &mut loaded, &applied)?;
+            let mut pending = None;
+            self.persist(batch, &mut pending)?.wait()?;
+        }
+        Ok(loaded)
+    }
+
+    /// A handle for reading a document.
+    pub fn doc(&self, id: &DocId) -> Result<DocHandle, StoreError> {
+        Ok(DocHandle {
+            doc: self.loaded(id)?,
+        })
+    }
+
+    /// Runs a transaction on a document and commits it durably (as the store's
+    /// durability says). If `f` fails, nothing is kept and its error returns.
+    pub fn transact<F>(&self, id: &DocId, f: F) -> Result<Commit, StoreError>
+    where
+        F: FnOnce(&mut Transaction<'_>) -> Result<(), crate::EngineError>,
+    {
+        let loaded = self.loaded(id)?;
+        let mut guard = loaded.write();
+        let l = &mut *guard;
+        let mut tx = l.doc.transaction();
+        f(&mut tx)?;
+        let Some((hash, bytes)) = tx.commit_encoded(None, None) else {
+            return Ok(Commit {
+                hash: None,
+                ticket: Ticket::durable(),
+            });
+        };
+        let seq = l.doc.last_seq(&self.inner.actor);
+        let mut batch = Batch::new();
+        let record = encode_log_record(l.next_position, &bytes);
+        batch.put(keys::log_key(id, &self.inner.actor, seq), record);
+        l.next_position += 1;
+        let ticket = self.persist(batch, &mut l.pending);
+        if ticket.is_err() {
+            // Memory is ahead of the disk; drop it so no read sees the lost change.
+            drop(guard);
+            self.inner.cache.lock().remove(id);
+        }
+        Ok(Commit {
+            hash: Some(hash),
+            ticket: ticket?,
+        })
+    }
+
+    /// The log (and queue) writes for what `apply_changes` did.
+    fn log_batch(
+        &self,
+        id: &DocId,
+        l: &mut Loaded,
+        applied: &Applied,
+    ) -> Result<Batch, StoreError> {
+        let mut batch = Batch::new();
+        for hash in &applied.applied {
+            let change = l
+                .doc
+                .change_by_hash(hash)
+                .ok_or(crate::EngineError::UnknownHash(*hash))?;
+            let bytes = encode_change(&change).map_err(crate::EngineError::from)?;
+            batch.put(
+                keys::log_key(id, &change.actor, change.seq),
+                encode_log_record(l.next_position, &bytes),
+            );
+            batch.delete(keys::queue_key(id, hash));
+            l.next_position += 1;
+        }
+        for hash in &applied.queued {
+            if let Some(change) = l.doc.queued_change(hash) {
+                let bytes = encode_change(change).map_err(crate::EngineError::from)?;
+                batch.put(keys::queue_key(id, hash), bytes);
+            }
+        }
+        Ok(batch)
+    }
+
+    /// Applies remote changes to a document and persists them. Changes whose
+    /// deps are missing are persisted in the document's queue.
+    pub fn apply_changes(
+        &self,
+        id: &DocId,
+        changes: impl IntoIterator<Item = Change>,
+    ) -> Result<Ticket, StoreError> {
+        let loaded = self.loaded(id)?;
+        let mut guard = loaded.write();
+        let l = &mut *guard;
+        let applied = l.doc.apply_changes(changes)?;
+        let batch = self.log_batch(id, l, &applied)?;
+        if batch.is_empty() {
+            return Ok(Ticket::durable());
+        }
+        let ticket = self.persist(batch, &mut l.pending);
+        if ticket.is_err() {
+            drop(guard);
+            self.inner.cache.lock().remove(id);
+        }
+        ticket
+    }
+
+    /// A document's changes that are not in the history of `heads`.
+    pub fn changes_since(
+        &self,
+        id: &DocId,
+        heads: &[ChangeHash],
+    ) -> Result<Vec<Change>, StoreError> {
+        Ok(self.doc(id)?.read().changes_since(heads)?)
+    }
+
+    /// Waits until every commit made before it is durable.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.inner.writer.last_ticket().wait()
+    }
+
+    /// Cache and commit counters.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            cache: self.inner.cache.lock().stats,
+            group_fsyncs: self.inner.writer.fsyncs(),
+        }
+    }
+}
