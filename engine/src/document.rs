@@ -90,15 +90,22 @@ impl Document {
     #[doc(hidden)]
     pub fn check(&self) {
         self.ops.check();
+        if let Err(hash) = self.verify_changes() {
+            panic!("change {hash} does not rebuild to its hash");
+        }
+    }
+
+    /// Rebuilds every change from the op set and re-encodes it; the hash of the
+    /// first one that does not come back the same.
+    pub fn verify_changes(&self) -> Result<(), ChangeHash> {
         for i in 0..self.history.len() as u32 {
             let change = self.rebuild_change(i);
-            let hash = encode_change_with_hash(&change).map(|(_, h)| h);
-            assert_eq!(
-                hash,
-                Ok(self.history.get(i).hash),
-                "change {i} does not rebuild to its hash"
-            );
+            let want = self.history.get(i).hash;
+            if encode_change_with_hash(&change).map(|(_, h)| h) != Ok(want) {
+                return Err(want);
+            }
         }
+        Ok(())
     }
 
     /// Change `i` of the history, put back together from the op set.

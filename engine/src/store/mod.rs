@@ -14,7 +14,7 @@ mod writer;
 
 pub use backend::{Backend, Batch, Entries, StoreError};
 pub use cache::CacheStats;
-pub use db::{Commit, DocHandle, Durability, Stats, Store, StoreOptions};
+pub use db::{Commit, DocHandle, Durability, Stats, Store, StoreOptions, VerifyReport};
 pub use keys::DocId;
 pub use memory::MemoryBackend;
 pub use redb_backend::RedbBackend;

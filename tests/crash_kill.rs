@@ -1,0 +1,187 @@
+//! kill -9 at a random moment: every acknowledged commit survives, and the
+//! store verifies.
+//!
+//! The test binary runs itself again as a child writer (`crash_child`). The
+//! child commits to one document through a real store and prints each change's
+//! hash the moment it is acknowledged: for `Immediate`, when the commit returns;
+//! for `Grouped`, when its ticket completes. The parent kills it with SIGKILL
+//! after a random delay (during open and load too), reopens the store, checks
+//! that every acknowledged change is there, and runs `verify`.
+
+mod common;
+
+use common::Rng;
+use mergedb::engine::format::{ChangeHash, ObjId, ObjType};
+use mergedb::engine::store::{DocId, Durability, Store, StoreOptions};
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const DIR: &str = "MERGEDB_CRASH_DIR";
+const DOC: &str = "MERGEDB_CRASH_DOC";
+const MODE: &str = "MERGEDB_CRASH_MODE";
+const BACKEND: &str = "MERGEDB_CRASH_BACKEND";
+
+fn open(dir: &Path, backend: &str, durability: Durability) -> Store {
+    let options = StoreOptions {
+        durability,
+        ..StoreOptions::default()
+    };
+    match backend {
+        #[cfg(feature = "sled")]
+        "sled" => {
+            let b = mergedb::engine::store::SledBackend::open(&dir.join("sled")).unwrap();
+            Store::with_backend(std::sync::Arc::new(b), options, dir).unwrap()
+        }
+        _ => Store::open_with(dir, options).unwrap(),
+    }
+}
+
+/// The child writer: commits until it is killed. Not a test of its own.
+#[test]
+#[ignore = "the crash tests run this as their child process"]
+fn crash_child() {
+    let (Ok(dir), Ok(doc)) = (std::env::var(DIR), std::env::var(DOC)) else {
+        return;
+    };
+    let durability = match std::env::var(MODE).as_deref() {
+        Ok("grouped") => Durability::Grouped,
+        _ => Durability::Immediate,
+    };
+    let backend = std::env::var(BACKEND).unwrap_or_default();
+    let store = open(Path::new(&dir), &backend, durability);
+    let id = DocId::parse(&doc).unwrap();
+    let text = {
+        let doc = store.doc(&id).unwrap();
+        let found = doc
+            .read()
+            .get(&ObjId::Root, "text")
+            .unwrap()
+            .map(|(_, t)| t);
+        found
+    };
+    let text = match text {
+        Some(t) => t,
+        None => {
+            let mut t = ObjId::Root;
+            let c = store.transact(&id, |tx| {
+                t = tx.put_object(&ObjId::Root, "text", ObjType::Text)?;
+                Ok(())
+            });
+            c.unwrap().ticket.wait().unwrap();
+            t
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let mut waiting: VecDeque<(ChangeHash, mergedb::engine::store::Ticket)> = VecDeque::new();
+    for i in 0u64.. {
+        let commit = store
+            .transact(&id, |tx| {
+                let len = tx.length(&text)?;
+                tx.splice_text(&text, (i as usize * 7) % (len + 1), 0, "x")
+            })
+            .unwrap();
+        let Some(hash) = commit.hash else { continue };
+        waiting.push_back((hash, commit.ticket));
+        // Pipeline a few commits, then acknowledge the oldest once it is durable.
+        while waiting.len() > 8 || waiting.front().is_some_and(|(_, t)| t.is_durable()) {
+            let Some((hash, ticket)) = waiting.pop_front() else {
+                break;
+            };
+            ticket.wait().unwrap();
+            writeln!(out, "ack {}", hash.to_hex()).unwrap();
+            out.flush().unwrap();
+        }
+    }
+}
+
+/// One kill: the hashes the child acknowledged before it died.
+fn run_child(
+    dir: &Path,
+    doc: &DocId,
+    mode: &str,
+    backend: &str,
+    delay: Duration,
+) -> Vec<ChangeHash> {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "crash_child",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(DIR, dir)
+        .env(DOC, doc.to_string())
+        .env(MODE, mode)
+        .env(BACKEND, backend)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .filter_map(|l| l.strip_prefix("ack ").and_then(ChangeHash::from_hex))
+            .collect::<Vec<_>>()
+    });
+    std::thread::sleep(delay);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    reader.join().unwrap()
+}
+
+/// Kills `iterations` children and checks the store after each.
+fn crash_loop(backend: &str, iterations: usize, seed: u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = open(dir.path(), backend, Durability::Immediate)
+        .create_doc()
+        .unwrap();
+    let mut rng = Rng::new(seed);
+    let mut acked_total = 0;
+    for i in 0..iterations {
+        let mode = if i % 2 == 0 { "immediate" } else { "grouped" };
+        let delay = Duration::from_millis(rng.below(60) as u64);
+        let acked = run_child(dir.path(), &doc, mode, backend, delay);
+        let store = open(dir.path(), backend, Durability::Immediate);
+        let report = store
+            .verify()
+            .unwrap_or_else(|e| panic!("iteration {i} ({mode}): {e}"));
+        let handle = store.doc(&doc).unwrap();
+        let d = handle.read();
+        for hash in &acked {
+            assert!(
+                d.change_by_hash(hash).is_some(),
+                "iteration {i} ({mode}): acknowledged {hash} is lost"
+            );
+        }
+        acked_total += acked.len();
+        assert!(report.changes as usize >= acked_total);
+    }
+    assert!(
+        acked_total > iterations,
+        "the children acknowledged only {acked_total} commits"
+    );
+    println!("{backend}: {iterations} kills, {acked_total} acknowledged commits, all kept");
+}
+
+#[test]
+fn kill_nine_keeps_every_acknowledged_commit() {
+    crash_loop("redb", 200, 1);
+}
+
+#[test]
+#[ignore = "long: cargo test --release --test crash_kill -- --ignored long"]
+fn kill_nine_long() {
+    crash_loop("redb", 5_000, 2);
+}
+
+#[cfg(feature = "sled")]
+#[test]
+fn kill_nine_keeps_every_acknowledged_commit_on_sled() {
+    crash_loop("sled", 200, 3);
+}
