@@ -10,6 +10,11 @@ use crate::{Document, EngineError, Value};
 use mergedb_format::{ChangeHash, ObjId, ObjType, ScalarValue};
 use serde_json::{Map, Number, Value as Json};
 
+/// A scalar as JSON, in the conventions above.
+pub fn scalar_to_json(v: &ScalarValue) -> Json {
+    scalar_json(v)
+}
+
 fn scalar_json(v: &ScalarValue) -> Json {
     match v {
         ScalarValue::Null => Json::Null,
@@ -32,6 +37,11 @@ impl Document {
     pub fn to_json_at(&self, heads: &[ChangeHash]) -> Result<Json, EngineError> {
         let clock = self.history.clock(heads, &self.ops)?;
         self.json_of(&ObjId::Root, Some(&clock))
+    }
+
+    /// One object, and everything below it, as JSON.
+    pub fn object_to_json(&self, obj: &ObjId) -> Result<Json, EngineError> {
+        self.json_of(obj, None)
     }
 
     fn json_of(&self, obj: &ObjId, clock: Option<&Clock>) -> Result<Json, EngineError> {
@@ -96,6 +106,26 @@ fn json_scalar(v: &Json) -> Option<ScalarValue> {
         Json::String(s) => ScalarValue::Str(s.clone()),
         Json::Array(_) | Json::Object(_) => return None,
     })
+}
+
+impl crate::Transaction<'_> {
+    /// Puts a JSON value at a map key or list index: objects become maps,
+    /// arrays lists, strings scalar strings, as `Document::from_json` does.
+    pub fn put_json(
+        &mut self,
+        obj: &ObjId,
+        prop: impl Into<crate::Prop>,
+        value: &Json,
+    ) -> Result<(), EngineError> {
+        let prop = prop.into();
+        // At a list index, replace the element there (or append at the end).
+        if let crate::Prop::Seq(i) = prop {
+            if i < self.length(obj)? {
+                self.delete(obj, i)?;
+            }
+        }
+        put_json(self, obj, prop, value)
+    }
 }
 
 fn put_json(

@@ -22,6 +22,7 @@ mod value;
 
 pub use document::{Applied, Document};
 pub use error::EngineError;
+pub use json::scalar_to_json;
 pub use mergedb_format as format;
 pub use read::{Item, Prop};
 pub use transaction::Transaction;

@@ -1,0 +1,206 @@
+//! The `mergedb` command-line tool: look into a store and change it.
+//!
+//!     mergedb --db DIR docs | create | put DOC PATH JSON | get DOC [PATH]
+//!                 | dump DOC | log DOC | verify | stats
+//!
+//! PATH is JSON-pointer style: `/items/0/name`. A write exits 0 only after its
+//! change is durable; any error prints one line and exits 1.
+
+use clap::{Parser, Subcommand};
+use mergedb::engine::format::ObjId;
+use mergedb::engine::store::{DocId, Store};
+use mergedb::engine::{Document, Prop, Value};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "mergedb",
+    version,
+    about = "An embedded database for mergeable JSON documents"
+)]
+struct Cli {
+    /// The store's directory.
+    #[arg(long, global = true, default_value = "mergedb-data")]
+    db: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the documents.
+    Docs,
+    /// Create an empty document and print its id.
+    Create,
+    /// Put a JSON value at a path of a document.
+    Put {
+        doc: String,
+        path: String,
+        json: String,
+    },
+    /// Print the JSON at a path of a document (the whole document by default).
+    Get { doc: String, path: Option<String> },
+    /// Print a whole document as JSON.
+    Dump { doc: String },
+    /// List a document's changes: actor, seq, hash and ops.
+    Log { doc: String },
+    /// Read every record and check every checksum and hash.
+    Verify,
+    /// Print the store's counters.
+    Stats,
+}
+
+type Result<T> = std::result::Result<T, String>;
+
+fn doc_id(text: &str) -> Result<DocId> {
+    DocId::parse(text).ok_or_else(|| format!("{text:?} is not a document id (32 hex digits)"))
+}
+
+/// The path's steps: map keys, or list indexes where the object is a list.
+fn steps(path: &str) -> Result<Vec<String>> {
+    match path {
+        "" | "/" => Ok(Vec::new()),
+        p if p.starts_with('/') => Ok(p[1..]
+            .split('/')
+            .map(|s| s.replace("~1", "/").replace("~0", "~"))
+            .collect()),
+        p => Err(format!("path {p:?} must start with '/'")),
+    }
+}
+
+fn prop(doc: &Document, obj: &ObjId, step: &str) -> Result<Prop> {
+    match doc.object_type(obj).map_err(|e| e.to_string())? {
+        mergedb::engine::format::ObjType::Map => Ok(Prop::Map(step.to_string())),
+        _ => step
+            .parse::<usize>()
+            .map(Prop::Seq)
+            .map_err(|_| format!("{step:?} is not a list index")),
+    }
+}
+
+/// Walks to the object that holds the last step.
+fn walk(doc: &Document, steps: &[String]) -> Result<ObjId> {
+    let mut obj = ObjId::Root;
+    for step in steps {
+        let p = prop(doc, &obj, step)?;
+        match doc.get(&obj, p).map_err(|e| e.to_string())? {
+            Some((Value::Object(_), id)) => obj = id,
+            Some(_) => return Err(format!("{step:?} is not an object")),
+            None => return Err(format!("nothing at {step:?}")),
+        }
+    }
+    Ok(obj)
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let store = Store::open(&cli.db).map_err(|e| e.to_string())?;
+    let err = |e: mergedb::engine::store::StoreError| e.to_string();
+    match cli.command {
+        Command::Docs => store
+            .list_docs()
+            .map_err(err)?
+            .iter()
+            .for_each(|d| println!("{d}")),
+        Command::Create => println!("{}", store.create_doc().map_err(err)?),
+        Command::Put { doc, path, json } => {
+            let id = doc_id(&doc)?;
+            let value: serde_json::Value =
+                serde_json::from_str(&json).map_err(|e| format!("invalid JSON: {e}"))?;
+            let steps = steps(&path)?;
+            let (last, parents) = steps
+                .split_last()
+                .ok_or("put needs a path below the root")?;
+            let handle = store.doc(&id).map_err(err)?;
+            let (parent, p) = {
+                let d = handle.read();
+                let parent = walk(&d, parents)?;
+                let p = prop(&d, &parent, last)?;
+                (parent, p)
+            };
+            drop(handle);
+            let commit = store
+                .transact(&id, |tx| tx.put_json(&parent, p, &value))
+                .map_err(err)?;
+            commit.ticket.wait().map_err(err)?;
+            if let Some(hash) = commit.hash {
+                println!("{hash}");
+            }
+        }
+        Command::Get { doc, path } => {
+            let handle = store.doc(&doc_id(&doc)?).map_err(err)?;
+            let d = handle.read();
+            let steps = steps(path.as_deref().unwrap_or("/"))?;
+            let json = match steps.split_last() {
+                None => d.to_json(),
+                Some((last, parents)) => {
+                    let parent = walk(&d, parents)?;
+                    match d
+                        .get(&parent, prop(&d, &parent, last)?)
+                        .map_err(|e| e.to_string())?
+                    {
+                        Some((Value::Object(_), id)) => {
+                            d.object_to_json(&id).map_err(|e| e.to_string())?
+                        }
+                        Some((Value::Scalar(s), _)) => mergedb::engine::scalar_to_json(&s),
+                        None => return Err(format!("nothing at {}", path.unwrap_or_default())),
+                    }
+                }
+            };
+            println!("{json}");
+        }
+        Command::Dump { doc } => {
+            let handle = store.doc(&doc_id(&doc)?).map_err(err)?;
+            let json = handle.read().to_json();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?
+            );
+        }
+        Command::Log { doc } => {
+            for c in store.changes_since(&doc_id(&doc)?, &[]).map_err(err)? {
+                let hash = mergedb::engine::format::encode_change_with_hash(&c)
+                    .map_err(|e| e.to_string())?
+                    .1;
+                println!(
+                    "{} seq {} hash {} ops {} deps {}",
+                    c.actor,
+                    c.seq,
+                    hash,
+                    c.ops.len(),
+                    c.deps.len()
+                );
+            }
+        }
+        Command::Verify => {
+            let r = store.verify().map_err(err)?;
+            println!(
+                "ok: {} documents, {} changes ({} bytes), {} waiting",
+                r.docs, r.changes, r.bytes, r.queued
+            );
+        }
+        Command::Stats => {
+            let s = store.stats();
+            println!("documents {}", store.list_docs().map_err(err)?.len());
+            println!(
+                "cache: {} loaded, {} bytes, {} hits, {} misses, {} evictions",
+                s.cache.cached_docs,
+                s.cache.cached_bytes,
+                s.cache.hits,
+                s.cache.misses,
+                s.cache.evictions
+            );
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mergedb: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
