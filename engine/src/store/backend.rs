@@ -90,9 +90,13 @@ impl Batch {
         &self.entries
     }
 
-    /// Appends every entry of `other`.
-    pub fn extend(&mut self, other: &Batch) {
-        self.entries.extend(other.entries.iter().cloned());
+    /// Moves every entry of `other` to the end of this batch.
+    pub fn append(&mut self, other: Batch) {
+        if self.entries.is_empty() {
+            self.entries = other.entries;
+        } else {
+            self.entries.extend(other.entries);
+        }
     }
 
     /// Whether the batch holds nothing.

@@ -179,8 +179,8 @@ fn run(shared: &Shared, backend: &dyn Backend) {
             continue;
         };
         let mut merged = Batch::new();
-        for (_, batch) in &group {
-            merged.extend(batch);
+        for (_, batch) in group {
+            merged.append(batch);
         }
         let result = backend.write(&merged, true);
         let mut state = shared.state.lock();
