@@ -22,6 +22,17 @@ pub enum Durability {
     Grouped,
 }
 
+/// What a load does with a log record that fails its checks (SPEC.md §5.5).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RecoveryMode {
+    /// Refuse: the load fails with `Corrupt`, naming the document and key.
+    #[default]
+    Strict,
+    /// Drop a corrupt record that is the last of its actor (a torn tail),
+    /// deleting it durably, and refuse any other.
+    TruncateTornTail,
+}
+
 /// How a store is opened.
 #[derive(Clone, Debug)]
 pub struct StoreOptions {
@@ -31,6 +42,8 @@ pub struct StoreOptions {
     pub cache_bytes: usize,
     /// The actor this store writes as; a random one if none.
     pub actor: Option<ActorId>,
+    /// What a load does with a corrupt log record.
+    pub recovery: RecoveryMode,
 }
 
 impl Default for StoreOptions {
@@ -39,6 +52,7 @@ impl Default for StoreOptions {
             durability: Durability::Immediate,
             cache_bytes: 256 << 20,
             actor: None,
+            recovery: RecoveryMode::Strict,
         }
     }
 }
@@ -100,6 +114,28 @@ impl DocHandle {
     pub fn read(&self) -> MappedRwLockReadGuard<'_, Document> {
         RwLockReadGuard::map(self.doc.read(), |l| &l.doc)
     }
+}
+
+/// A log record's position and change, checked (SPEC.md §5.3).
+fn read_record(id: &DocId, key: &[u8], value: &[u8]) -> Result<(u64, Change), StoreError> {
+    let (position, bytes) = decode_log_record(value).map_err(|e| corrupt(id, key, e))?;
+    let change = decode_change(bytes).map_err(|e| corrupt(id, key, e))?;
+    if keys::parse_log_key(key) != Some((change.actor, change.seq)) {
+        return Err(corrupt(
+            id,
+            key,
+            "the change's actor and seq do not match its key",
+        ));
+    }
+    Ok((position, change))
+}
+
+/// Whether the log key `key` is its actor's last: the next key, in key order,
+/// is another actor's or none.
+fn is_last_of_actor(key: &[u8], next: Option<&[u8]>) -> bool {
+    // A log key is its actor's prefix then 8 bytes of seq.
+    let actor_part = key.len().saturating_sub(8);
+    next.is_none_or(|n| n.len() != key.len() || n.get(..actor_part) != key.get(..actor_part))
 }
 
 fn corrupt(doc: &DocId, key: &[u8], detail: impl std::fmt::Display) -> StoreError {
@@ -259,21 +295,16 @@ impl Store {
 
     /// Reads a document's log, in log order, then its queue.
     fn load(&self, id: &DocId) -> Result<Loaded, StoreError> {
+        self.load_with(
+            id,
+            self.inner.options.recovery == RecoveryMode::TruncateTornTail,
+        )
+    }
+
+    fn load_with(&self, id: &DocId, recover: bool) -> Result<Loaded, StoreError> {
         self.require(id)?;
         let backend = &self.inner.backend;
-        let mut records = Vec::new();
-        for (key, value) in backend.scan_prefix(&keys::log_prefix(id))? {
-            let (position, bytes) = decode_log_record(&value).map_err(|e| corrupt(id, &key, e))?;
-            let change = decode_change(bytes).map_err(|e| corrupt(id, &key, e))?;
-            if keys::parse_log_key(&key) != Some((change.actor, change.seq)) {
-                return Err(corrupt(
-                    id,
-                    &key,
-                    "the change's actor and seq do not match its key",
-                ));
-            }
-            records.push((position, change));
-        }
+        let mut records = self.read_log(id, recover)?;
         records.sort_unstable_by_key(|(p, _)| *p);
         let next_position = records.last().map_or(0, |(p, _)| p + 1);
         let mut doc = Document::with_actor(self.inner.actor);
@@ -295,6 +326,33 @@ impl Store {
             self.persist(batch, &mut pending)?.wait()?;
         }
         Ok(loaded)
+    }
+
+    /// A document's valid log records, as (position, change). A corrupt record
+    /// fails the read, unless the store recovers torn tails and it is the last
+    /// record of its actor: then it is deleted, durably, and the rest is read.
+    fn read_log(&self, id: &DocId, recover: bool) -> Result<Vec<(u64, Change)>, StoreError> {
+        let entries = self.inner.backend.scan_prefix(&keys::log_prefix(id))?;
+        let mut records = Vec::with_capacity(entries.len());
+        let mut torn = Batch::new();
+        for (i, (key, value)) in entries.iter().enumerate() {
+            match read_record(id, key, value) {
+                Ok(record) => records.push(record),
+                Err(e) => {
+                    let tail = recover
+                        && is_last_of_actor(key, entries.get(i + 1).map(|(k, _)| k.as_slice()));
+                    if !tail {
+                        return Err(e);
+                    }
+                    torn.delete(key.clone());
+                }
+            }
+        }
+        if !torn.is_empty() {
+            let mut pending = None;
+            self.persist(torn, &mut pending)?.wait()?;
+        }
+        Ok(records)
     }
 
     /// A handle for reading a document.
@@ -407,7 +465,8 @@ impl Store {
     pub fn verify(&self) -> Result<VerifyReport, StoreError> {
         let mut report = VerifyReport::default();
         for id in self.list_docs()? {
-            let loaded = self.load(&id)?;
+            // Verifying changes nothing, whatever the recovery mode.
+            let loaded = self.load_with(&id, false)?;
             if let Err(hash) = loaded.doc.verify_changes() {
                 return Err(corrupt(
                     &id,

@@ -14,7 +14,9 @@ mod writer;
 
 pub use backend::{Backend, Batch, Entries, StoreError};
 pub use cache::CacheStats;
-pub use db::{Commit, DocHandle, Durability, Stats, Store, StoreOptions, VerifyReport};
+pub use db::{
+    Commit, DocHandle, Durability, RecoveryMode, Stats, Store, StoreOptions, VerifyReport,
+};
 pub use keys::DocId;
 pub use memory::MemoryBackend;
 pub use redb_backend::RedbBackend;
