@@ -62,3 +62,11 @@ fn threads_lose_no_update() {
     drop(store);
     check(&Store::open(dir.path()).unwrap());
 }
+
+/// Threads may share a store: it is `Send + Sync` (a compile-time check).
+#[test]
+fn store_is_send_and_sync() {
+    fn shareable<T: Send + Sync + Clone + 'static>() {}
+    shareable::<Store>();
+    shareable::<mergedb_engine::store::Ticket>();
+}
