@@ -21,8 +21,10 @@ cargo +nightly fuzz build
 status=0
 for target in $targets; do
   mkdir -p "$scratch/$target"
+  # Committed seeds, and inputs that once crashed (replayed first, every run).
   seeds=()
-  [ -d "seeds/$target" ] && seeds=("seeds/$target")
+  [ -d "seeds/$target" ] && seeds+=("seeds/$target")
+  [ -d "regressions/$target" ] && seeds+=("regressions/$target")
   log="$scratch/$target.log"
   if cargo +nightly fuzz run "$target" "$scratch/$target" "${seeds[@]}" -- \
       -max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb=512 -print_final_stats=1 \

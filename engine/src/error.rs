@@ -90,6 +90,9 @@ pub enum EngineError {
     /// A change that breaks a rule of SPEC.md §3.4.
     #[error("invalid change: {0}")]
     InvalidChange(#[from] InvalidChange),
+    /// No op counter is left: a change has used the top of the 64-bit range.
+    #[error("the document's op counters are used up (a change reached 2^64 - 1)")]
+    CountersExhausted,
     /// Heads that name a change the document does not have.
     #[error("unknown change hash {0}")]
     UnknownHash(ChangeHash),

@@ -66,6 +66,15 @@ pub(crate) struct Mark {
     max_op: u64,
 }
 
+/// The counter of the last of `n` ops from `start` (`start - 1` for none),
+/// without overflowing when the last is 2^64 - 1.
+fn last_op(start: u64, n: u32) -> u64 {
+    match n {
+        0 => start.saturating_sub(1),
+        n => start.saturating_add(u64::from(n) - 1),
+    }
+}
+
 fn table_hash(hash: &ChangeHash) -> u64 {
     let mut first = [0u8; 8];
     first.copy_from_slice(&hash.0[..8]);
@@ -165,7 +174,7 @@ impl History {
 
     /// The highest op counter of change `i` (start_op - 1 if it has no op).
     pub fn max_op(&self, i: u32, ops: &OpSet) -> u64 {
-        (self.start_op(i, ops) + u64::from(self.n_ops(i))).saturating_sub(1)
+        last_op(self.start_op(i, ops), self.n_ops(i))
     }
 
     pub fn rare(&self, i: u32) -> Rare {
@@ -232,8 +241,7 @@ impl History {
             dep_at: self.dep_arena.len() as u32,
         });
         self.ops_end = new.first_op + new.n_ops;
-        let last = (new.start_op + u64::from(new.n_ops)).saturating_sub(1);
-        self.max_op = self.max_op.max(last);
+        self.max_op = self.max_op.max(last_op(new.start_op, new.n_ops));
         let mut rare = new.rare;
         if new.n_ops == 0 {
             rare.empty_start_op = Some(new.start_op);

@@ -16,7 +16,8 @@ use mergedb_format::{
 pub struct Transaction<'a> {
     doc: &'a mut Document,
     seq: u64,
-    start_op: u64,
+    /// The first op's counter; `None` when no counter is left.
+    start_op: Option<u64>,
     deps: Vec<ChangeHash>,
     /// The op set index of the transaction's first op.
     first_op: u32,
@@ -40,7 +41,7 @@ impl Document {
         }
         Transaction {
             seq,
-            start_op: self.history.max_op_overall() + 1,
+            start_op: self.history.max_op_overall().checked_add(1),
             first_op: self.ops.ops.len() as u32,
             deps,
             ops: Vec::new(),
@@ -107,7 +108,7 @@ impl Transaction<'_> {
         let change = Change {
             actor: self.doc.actor,
             seq: self.seq,
-            start_op: self.start_op,
+            start_op: self.start_op.unwrap_or(u64::MAX),
             time,
             message,
             deps: std::mem::take(&mut self.deps),
@@ -129,7 +130,7 @@ impl Transaction<'_> {
         history.push(NewChange {
             hash,
             actor: self.doc.actor_index,
-            start_op: self.start_op,
+            start_op: self.start_op.unwrap_or(u64::MAX),
             first_op: self.first_op,
             n_ops: change.ops.len() as u32,
             time,
@@ -149,11 +150,16 @@ impl Transaction<'_> {
         self.ops.len()
     }
 
-    fn next_id(&self) -> Id {
-        Id {
-            counter: self.start_op + self.ops.len() as u64,
+    /// The next op's id; an error once the 64-bit counters are used up
+    /// (a remote change may have taken the last of them).
+    fn next_id(&self) -> Result<Id, EngineError> {
+        let counter = self
+            .start_op
+            .and_then(|s| s.checked_add(self.ops.len() as u64));
+        Ok(Id {
+            counter: counter.ok_or(EngineError::CountersExhausted)?,
             actor: self.doc.actor_index,
-        }
+        })
     }
 
     fn export(&self, op: u32) -> OpId {
@@ -171,8 +177,8 @@ impl Transaction<'_> {
     }
 
     /// Applies a local op and records it for the change.
-    fn push(&mut self, op: Local) -> OpId {
-        let id = self.next_id();
+    fn push(&mut self, op: Local) -> Result<OpId, EngineError> {
+        let id = self.next_id()?;
         let mut pred: Vec<OpId> = op.pred.iter().map(|p| self.export(*p)).collect();
         pred.sort_unstable();
         let key = match op.key {
@@ -202,7 +208,7 @@ impl Transaction<'_> {
         };
         let undo = self.doc.ops.apply(new, &op.pred);
         self.undo.push(undo);
-        self.doc.ops.actors.export(id)
+        Ok(self.doc.ops.actors.export(id))
     }
 
     /// The object, checked to be of one of `types`.
@@ -276,7 +282,7 @@ impl Transaction<'_> {
             insert: false,
             action,
             pred,
-        });
+        })?;
         Ok(())
     }
 
@@ -310,7 +316,7 @@ impl Transaction<'_> {
             insert: false,
             action,
             pred,
-        })))
+        })?))
     }
 
     /// The element before width index `index` of `o`, checked against its length.
@@ -359,7 +365,7 @@ impl Transaction<'_> {
             insert: true,
             action,
             pred: vec![],
-        })))
+        })?))
     }
 
     /// Deletes a map key (nothing if it has no value) or a list element.
@@ -374,7 +380,7 @@ impl Transaction<'_> {
                 insert: false,
                 action: Action::Delete,
                 pred,
-            });
+            })?;
         }
         Ok(())
     }
@@ -399,7 +405,7 @@ impl Transaction<'_> {
             insert: false,
             action: Action::Inc(by),
             pred,
-        });
+        })?;
         Ok(())
     }
 
@@ -464,7 +470,7 @@ impl Transaction<'_> {
                 action: Action::Put(v),
                 pred: vec![],
             };
-            self.push(local);
+            self.push(local)?;
             after = (self.doc.ops.ops.len() - 1) as u32;
         }
         let mut deleted = 0;
@@ -480,7 +486,7 @@ impl Transaction<'_> {
                 insert: false,
                 action: Action::Delete,
                 pred,
-            });
+            })?;
         }
         Ok(())
     }

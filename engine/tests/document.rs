@@ -267,3 +267,37 @@ fn putting_a_counters_start_value_over_it_resets_it() {
     tx.commit();
     assert_eq!(doc.to_json(), json!({"n": 5}));
 }
+
+/// Found by the engine_apply fuzz target: a remote change may use the last op
+/// counters there are; a local edit then gets a typed error, not an overflow.
+#[test]
+fn counters_at_the_top_of_the_range_are_refused_not_overflowed() {
+    use mergedb_engine::format::{Change, Key, Op, OpAction};
+    let mut doc = Document::with_actor(actor(1));
+    let put = |v: i64| Op {
+        obj: ObjId::Root,
+        key: Key::map("k"),
+        insert: false,
+        action: OpAction::Put(v.into()),
+        pred: vec![],
+    };
+    let top = Change {
+        actor: actor(2),
+        seq: 1,
+        start_op: u64::MAX - 1,
+        time: 0,
+        message: None,
+        deps: vec![],
+        ops: vec![put(1), put(2)],
+        extra: vec![],
+    };
+    doc.apply_changes([top.clone()]).unwrap();
+    assert_eq!(doc.change_by_hash(&doc.heads()[0]), Some(top));
+    let mut tx = doc.transaction();
+    assert_eq!(
+        tx.put(&ObjId::Root, "x", 1i64),
+        Err(EngineError::CountersExhausted)
+    );
+    assert_eq!(tx.commit(), None);
+    doc.check();
+}
