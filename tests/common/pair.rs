@@ -163,7 +163,7 @@ impl Pair {
     fn am_item_json(&self, (v, id): (AmValue<'_>, automerge::ObjId)) -> Json {
         match v {
             AmValue::Object(_) => self.am_json(&id),
-            AmValue::Scalar(s) => scalar_json(&md_scalar(&s)),
+            AmValue::Scalar(s) => mergedb::engine::scalar_to_json(&md_scalar(&s)),
         }
     }
 
@@ -251,18 +251,6 @@ impl Pair {
         }
         counts.ops += did;
         counts.changes += usize::from(md_hash.is_some());
-    }
-}
-
-pub fn scalar_json(v: &ScalarValue) -> Json {
-    match v {
-        ScalarValue::Null => Json::Null,
-        ScalarValue::Bool(b) => Json::Bool(*b),
-        ScalarValue::Int(i) | ScalarValue::Counter(i) | ScalarValue::Timestamp(i) => Json::from(*i),
-        ScalarValue::Uint(u) => Json::from(*u),
-        ScalarValue::F64(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
-        ScalarValue::Str(s) => Json::String(s.clone()),
-        ScalarValue::Bytes(b) => Json::Array(b.iter().map(|x| Json::from(*x)).collect()),
     }
 }
 
