@@ -5,6 +5,7 @@
 mod backend;
 mod cache;
 mod db;
+mod header_shield;
 mod keys;
 mod memory;
 mod redb_backend;
@@ -17,6 +18,7 @@ pub use cache::CacheStats;
 pub use db::{
     Commit, DocHandle, Durability, RecoveryMode, Stats, Store, StoreOptions, VerifyReport,
 };
+pub use header_shield::HeaderShield;
 pub use keys::DocId;
 pub use memory::MemoryBackend;
 pub use redb_backend::RedbBackend;

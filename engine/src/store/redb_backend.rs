@@ -6,8 +6,11 @@
 //! it durable: redb persists non-durable commits with the next durable one.
 //! That is what group commit builds on.
 
+use super::HeaderShield;
 use super::{Backend, Batch, Entries, StoreError};
-use redb::{Database, Durability, ReadableDatabase, TableDefinition};
+use redb::backends::FileBackend;
+use redb::{Builder, Database, Durability, ReadableDatabase, StorageBackend, TableDefinition};
+use std::fs::{File, OpenOptions};
 use std::path::Path;
 
 const TABLE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("mergedb");
@@ -25,12 +28,31 @@ pub struct RedbBackend {
 
 impl RedbBackend {
     /// Opens the database at `path`, creating it if it does not exist.
+    ///
+    /// A new file is built under a temporary name and renamed into place once
+    /// its first commit is durable, so a crash during creation never leaves a
+    /// half-made store behind.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Self::from_database(Database::create(path).map_err(err)?)
+        if !path.exists() {
+            create_atomically(path)?;
+        }
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(err)?;
+        Self::from_storage(FileBackend::new(file).map_err(err)?)
     }
 
-    /// Wraps an open database (the fault-injection tests give one built on
-    /// their own `redb::StorageBackend`).
+    /// Opens redb over any storage (the fault-injection tests pass their own),
+    /// behind the [`HeaderShield`] that the store's files always have.
+    pub fn from_storage(storage: impl StorageBackend) -> Result<Self, StoreError> {
+        let shield = HeaderShield::open(storage).map_err(err)?;
+        let db = Builder::new().create_with_backend(shield).map_err(err)?;
+        Self::from_database(db)
+    }
+
+    /// Wraps an open database, as it is: without the header shield.
     pub fn from_database(db: Database) -> Result<Self, StoreError> {
         // Create the table so that reads of an empty store find it.
         let txn = db.begin_write().map_err(err)?;
@@ -93,4 +115,27 @@ impl Backend for RedbBackend {
     fn sync(&self) -> Result<(), StoreError> {
         self.commit(&Batch::new(), Durability::Immediate)
     }
+}
+
+/// Creates the store file at `path` through a temporary file and a rename.
+fn create_atomically(path: &Path) -> Result<(), StoreError> {
+    let mut tmp_name = path.as_os_str().to_owned();
+    tmp_name.push(".creating");
+    let tmp = Path::new(&tmp_name);
+    // A leftover from a crash during an earlier creation holds nothing acknowledged.
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(tmp)
+        .map_err(err)?;
+    drop(RedbBackend::from_storage(
+        FileBackend::new(file).map_err(err)?,
+    )?);
+    std::fs::rename(tmp, path).map_err(err)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        File::open(dir).and_then(|d| d.sync_all()).map_err(err)?;
+    }
+    Ok(())
 }
