@@ -309,7 +309,7 @@ fn read_earlier(
     Ok(OpId::new(counter, actors.actor(r, field)?))
 }
 
-fn read_value(r: &mut Reader<'_>) -> Result<ScalarValue> {
+pub(crate) fn read_value(r: &mut Reader<'_>) -> Result<ScalarValue> {
     let offset = r.offset();
     Ok(match r.u8("value tag")? {
         TAG_NULL => ScalarValue::Null,

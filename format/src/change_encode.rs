@@ -192,7 +192,7 @@ fn write_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(bytes);
 }
 
-fn write_value(out: &mut Vec<u8>, value: &ScalarValue) {
+pub(crate) fn write_value(out: &mut Vec<u8>, value: &ScalarValue) {
     match value {
         ScalarValue::Null => out.push(TAG_NULL),
         ScalarValue::Bool(false) => out.push(TAG_FALSE),

@@ -140,6 +140,42 @@ pub enum DecodeError {
         /// The rule broken.
         source: InvalidChange,
     },
+    /// The input does not start with the snapshot magic number.
+    #[error("not a mergedb snapshot: bad magic number {found:02x?} at offset 0")]
+    BadSnapshotMagic {
+        /// The first bytes of the input.
+        found: [u8; 4],
+    },
+    /// A snapshot section that declares more decompressed bytes than allowed.
+    #[error("snapshot {section} section at offset {offset} declares {declared} decompressed bytes; the limit is {limit}")]
+    SectionTooLarge {
+        /// Which section.
+        section: &'static str,
+        /// Where its header is.
+        offset: usize,
+        /// The length declared.
+        declared: u64,
+        /// The largest length accepted.
+        limit: u64,
+    },
+    /// A snapshot section whose crc32 does not match its bytes.
+    #[error("snapshot {section} section: stored crc32 {expected:#010x}, computed {actual:#010x}")]
+    SectionChecksum {
+        /// Which section.
+        section: &'static str,
+        /// The CRC stored in the section header.
+        expected: u32,
+        /// The CRC of the bytes as they are.
+        actual: u32,
+    },
+    /// A snapshot section that zstd cannot decompress to its declared length.
+    #[error("snapshot {section} section does not decompress: {detail}")]
+    Decompress {
+        /// Which section.
+        section: &'static str,
+        /// What went wrong.
+        detail: String,
+    },
 }
 
 impl DecodeError {

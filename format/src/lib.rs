@@ -30,6 +30,7 @@ mod ids;
 mod log_record;
 mod op;
 mod reader;
+pub mod snapshot;
 mod value;
 
 pub use actor::{ActorId, InvalidActorId};

@@ -30,6 +30,16 @@ impl<'a> Reader<'a> {
     }
 
     /// The bytes not yet read.
+    /// All of the buffer, whatever has been read.
+    pub(crate) fn whole(&self) -> &'a [u8] {
+        self.buf
+    }
+
+    /// Moves to `pos`, which a reader over `whole()` has reached.
+    pub(crate) fn seek(&mut self, pos: usize) {
+        self.pos = pos;
+    }
+
     pub(crate) fn rest(&mut self) -> &'a [u8] {
         let rest = self.buf.get(self.pos..).unwrap_or(&[]);
         self.pos = self.buf.len();
