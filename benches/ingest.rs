@@ -79,16 +79,9 @@ fn bench(c: &mut Criterion) {
         let dir = tempfile::tempdir().unwrap();
         let store = ingest_threads(dir.path(), &trace.txns, threads);
         let doc = store.list_docs().unwrap()[0];
-        assert_eq!(
-            store
-                .doc(&doc)
-                .unwrap()
-                .read()
-                .get(&ObjId::Root, "text")
-                .unwrap()
-                .map(|(_, t)| { store.doc(&doc).unwrap().read().text(&t).unwrap() }),
-            Some(trace.end_content.clone())
-        );
+        let handle = store.doc(&doc).unwrap();
+        let (_, text) = handle.get(&ObjId::Root, "text").unwrap().unwrap();
+        assert_eq!(handle.text(&text).unwrap(), trace.end_content);
         report(
             &format!("grouped/{threads}"),
             dir.path(),

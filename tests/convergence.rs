@@ -4,35 +4,11 @@
 
 mod common;
 
-use common::pair::{Counts, Pair};
+use common::pair::session_changes;
 use common::Rng;
 use mergedb::engine::{Document, EngineError};
 use mergedb::format::{ActorId, Change, ElemId, Key, ObjId, ObjType, OpAction, OpId};
 use proptest::prelude::*;
-
-/// Every change of a random multi-actor session with concurrent edits.
-fn session_changes(seed: u64) -> Vec<Change> {
-    let mut rng = Rng::new(seed);
-    let mut pairs: Vec<Pair> = (0..3u8).map(|i| Pair::new(&[i + 1])).collect();
-    let mut counts = Counts::default();
-    for _ in 0..24 {
-        let r = rng.below(3);
-        if rng.chance(70) {
-            pairs[r].session(&mut rng, &mut counts);
-        } else {
-            let from = rng.below(3);
-            let theirs = pairs[from].md.changes_since(&[]).unwrap();
-            pairs[r].md.apply_changes(theirs).unwrap();
-            let mut other = pairs[from].am.clone();
-            pairs[r].am.merge(&mut other).unwrap();
-        }
-    }
-    let mut all = Document::with_actor(ActorId::new(&[9]).unwrap());
-    for p in &pairs {
-        all.apply_changes(p.md.changes_since(&[]).unwrap()).unwrap();
-    }
-    all.changes_since(&[]).unwrap()
-}
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]

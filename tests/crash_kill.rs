@@ -55,12 +55,7 @@ fn crash_child() {
     let id = DocId::parse(&doc).unwrap();
     let text = {
         let doc = store.doc(&id).unwrap();
-        let found = doc
-            .read()
-            .get(&ObjId::Root, "text")
-            .unwrap()
-            .map(|(_, t)| t);
-        found
+        doc.get(&ObjId::Root, "text").unwrap().map(|(_, t)| t)
     };
     let text = match text {
         Some(t) => t,
@@ -152,7 +147,7 @@ fn crash_loop(backend: &str, iterations: usize, seed: u64) {
             .verify()
             .unwrap_or_else(|e| panic!("iteration {i} ({mode}): {e}"));
         let handle = store.doc(&doc).unwrap();
-        let d = handle.read();
+        let d = handle.read().unwrap();
         for hash in &acked {
             assert!(
                 d.change_by_hash(hash).is_some(),

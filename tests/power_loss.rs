@@ -237,7 +237,7 @@ fn case(seed: u64, base: &(Vec<u8>, mergedb::engine::store::DocId), zero_fill: b
         .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
     for h in &acked {
         assert!(
-            handle.read().change_by_hash(h).is_some(),
+            handle.read().unwrap().change_by_hash(h).is_some(),
             "seed {seed}: acknowledged {h} is lost"
         );
     }

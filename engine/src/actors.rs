@@ -48,6 +48,11 @@ impl Actors {
         self.index.get(actor).copied()
     }
 
+    /// Every actor, by index.
+    pub fn all(&self) -> &[ActorId] {
+        &self.ids
+    }
+
     pub fn get(&self, index: u32) -> ActorId {
         self.ids[index as usize]
     }

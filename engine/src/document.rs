@@ -226,6 +226,11 @@ impl Document {
         Ok(Applied { applied, queued })
     }
 
+    /// Every actor this document has seen (in changes or in the ops they name).
+    pub fn actors(&self) -> Vec<ActorId> {
+        self.ops.actors.all().to_vec()
+    }
+
     /// The last seq this document holds for `actor` (0 if none).
     pub fn last_seq(&self, actor: &ActorId) -> u64 {
         self.ops

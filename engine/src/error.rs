@@ -96,4 +96,10 @@ pub enum EngineError {
     /// Heads that name a change the document does not have.
     #[error("unknown change hash {0}")]
     UnknownHash(ChangeHash),
+    /// A snapshot that does not decode.
+    #[error("bad snapshot: {0}")]
+    Snapshot(#[from] mergedb_format::DecodeError),
+    /// A document too large for one snapshot.
+    #[error("{0}")]
+    SnapshotTooLarge(#[from] mergedb_format::snapshot::SnapshotTooLarge),
 }

@@ -54,17 +54,17 @@ fn commits_survive_reopening() {
             }
             store.flush().unwrap();
             assert_eq!(
-                store.doc(&id).unwrap().read().to_json(),
+                store.doc(&id).unwrap().read().unwrap().to_json(),
                 json!({"t": "hello world"})
             );
         }
         let store = Store::open(dir.path()).unwrap();
         assert_eq!(
-            store.doc(&id).unwrap().read().to_json(),
+            store.doc(&id).unwrap().read().unwrap().to_json(),
             json!({"t": "hello world"}),
             "{durability:?}"
         );
-        assert_eq!(store.doc(&id).unwrap().read().change_count(), 7);
+        assert_eq!(store.doc(&id).unwrap().read().unwrap().change_count(), 7);
     }
 }
 
@@ -107,19 +107,37 @@ fn waiting_changes_are_persisted_and_apply_later() {
         let store = Store::open(dir.path()).unwrap();
         id = store.create_doc().unwrap();
         store.apply_changes(&id, changes[1..].to_vec()).unwrap();
-        assert_eq!(store.doc(&id).unwrap().read().change_count(), 0);
+        assert_eq!(store.doc(&id).unwrap().read().unwrap().change_count(), 0);
     }
     let store = Store::open(dir.path()).unwrap();
-    assert_eq!(store.doc(&id).unwrap().read().missing_deps(&[]).len(), 1);
+    assert_eq!(
+        store
+            .doc(&id)
+            .unwrap()
+            .read()
+            .unwrap()
+            .missing_deps(&[])
+            .len(),
+        1
+    );
     store.apply_changes(&id, [changes[0].clone()]).unwrap();
-    assert_eq!(store.doc(&id).unwrap().read().to_json(), remote.to_json());
+    assert_eq!(
+        store.doc(&id).unwrap().read().unwrap().to_json(),
+        remote.to_json()
+    );
     drop(store);
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(
-        store.doc(&id).unwrap().read().to_json(),
+        store.doc(&id).unwrap().read().unwrap().to_json(),
         json!({"k": "three"})
     );
-    assert!(store.doc(&id).unwrap().read().missing_deps(&[]).is_empty());
+    assert!(store
+        .doc(&id)
+        .unwrap()
+        .read()
+        .unwrap()
+        .missing_deps(&[])
+        .is_empty());
 }
 
 #[test]
@@ -148,7 +166,7 @@ fn a_clashing_change_is_refused_and_nothing_changes() {
     drop(store);
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(
-        store.doc(&id).unwrap().read().to_json(),
+        store.doc(&id).unwrap().read().unwrap().to_json(),
         json!({"k": "mine"})
     );
 }
@@ -164,7 +182,7 @@ fn a_failed_transaction_keeps_nothing() {
         })
         .unwrap_err();
     assert!(matches!(err, StoreError::Engine(EngineError::NotACounter)));
-    assert_eq!(store.doc(&id).unwrap().read().to_json(), json!({}));
+    assert_eq!(store.doc(&id).unwrap().read().unwrap().to_json(), json!({}));
     let none = store.transact(&id, |_| Ok(())).unwrap();
     assert_eq!(none.hash, None);
 }
@@ -195,7 +213,10 @@ fn opening_reads_no_document_and_the_cache_stays_bounded() {
         "opening and listing load nothing"
     );
     for (i, id) in ids.iter().enumerate() {
-        assert_eq!(store.doc(id).unwrap().read().to_json(), json!({"i": i}));
+        assert_eq!(
+            store.doc(id).unwrap().read().unwrap().to_json(),
+            json!({"i": i})
+        );
     }
     let stats = store.stats().cache;
     assert_eq!(stats.loads, 60);

@@ -59,7 +59,10 @@ fn a_torn_tail_is_dropped_and_the_rest_kept() {
     let (key, value) = records.last().unwrap();
     tear(&backend, key, value);
     let store = open(&backend, RecoveryMode::TruncateTornTail);
-    assert_eq!(store.doc(&id).unwrap().read().to_json(), json!({"n": 3}));
+    assert_eq!(
+        store.doc(&id).unwrap().read().unwrap().to_json(),
+        json!({"n": 3})
+    );
     assert_eq!(
         backend.scan_prefix(b"L").unwrap().len(),
         4,
@@ -76,8 +79,8 @@ fn a_torn_tail_is_dropped_and_the_rest_kept() {
         open(&backend, RecoveryMode::Strict)
             .doc(&id)
             .unwrap()
-            .read()
-            .to_json(),
+            .to_json()
+            .unwrap(),
         json!({"n": 9})
     );
 }

@@ -47,15 +47,18 @@ fn threads_lose_no_update() {
     store.flush().unwrap();
     let check = |store: &Store| {
         let doc = store.doc(&shared).unwrap();
-        assert_eq!(doc.read().to_json(), json!({"n": THREADS as i64 * COMMITS}));
-        doc.read().check();
+        assert_eq!(
+            doc.read().unwrap().to_json(),
+            json!({"n": THREADS as i64 * COMMITS})
+        );
+        doc.read().unwrap().check();
         for (t, mine) in own.iter().enumerate() {
             let doc = store.doc(mine).unwrap();
             assert_eq!(
-                doc.read().to_json(),
+                doc.read().unwrap().to_json(),
                 json!({"last": COMMITS - 1, "thread": t})
             );
-            doc.read().check();
+            doc.read().unwrap().check();
         }
     };
     check(&store);

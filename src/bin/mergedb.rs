@@ -113,7 +113,7 @@ fn run(cli: Cli) -> Result<()> {
                 .ok_or("put needs a path below the root")?;
             let handle = store.doc(&id).map_err(err)?;
             let (parent, p) = {
-                let d = handle.read();
+                let d = handle.read().map_err(err)?;
                 let parent = walk(&d, parents)?;
                 let p = prop(&d, &parent, last)?;
                 (parent, p)
@@ -129,7 +129,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Get { doc, path } => {
             let handle = store.doc(&doc_id(&doc)?).map_err(err)?;
-            let d = handle.read();
+            let d = handle.read().map_err(err)?;
             let steps = steps(path.as_deref().unwrap_or("/"))?;
             let json = match steps.split_last() {
                 None => d.to_json(),
@@ -151,7 +151,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Dump { doc } => {
             let handle = store.doc(&doc_id(&doc)?).map_err(err)?;
-            let json = handle.read().to_json();
+            let json = handle.to_json().map_err(err)?;
             println!(
                 "{}",
                 serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?

@@ -5,7 +5,7 @@ use super::Rng;
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ReadDoc, ScalarValue as AmScalar, Value as AmValue};
 use mergedb::engine::{Document, Value};
-use mergedb::format::{ActorId, ObjId, ObjType, ScalarValue};
+use mergedb::format::{ActorId, Change, ObjId, ObjType, ScalarValue};
 use serde_json::{Map, Value as Json};
 
 pub struct Pair {
@@ -385,4 +385,28 @@ fn text_edit(
     tx.splice_text(&obj.md, at, del, &text).unwrap();
     am.splice_text(&obj.am, at, del as isize, &text).unwrap();
     del + text.chars().count()
+}
+
+/// Every change of a random multi-actor session with concurrent edits.
+pub fn session_changes(seed: u64) -> Vec<Change> {
+    let mut rng = Rng::new(seed);
+    let mut pairs: Vec<Pair> = (0..3u8).map(|i| Pair::new(&[i + 1])).collect();
+    let mut counts = Counts::default();
+    for _ in 0..24 {
+        let r = rng.below(3);
+        if rng.chance(70) {
+            pairs[r].session(&mut rng, &mut counts);
+        } else {
+            let from = rng.below(3);
+            let theirs = pairs[from].md.changes_since(&[]).unwrap();
+            pairs[r].md.apply_changes(theirs).unwrap();
+            let mut other = pairs[from].am.clone();
+            pairs[r].am.merge(&mut other).unwrap();
+        }
+    }
+    let mut all = Document::with_actor(ActorId::new(&[9]).unwrap());
+    for p in &pairs {
+        all.apply_changes(p.md.changes_since(&[]).unwrap()).unwrap();
+    }
+    all.changes_since(&[]).unwrap()
 }

@@ -3,7 +3,8 @@
 
 use super::{KeyRef, ObjData, OpRec, OpSet, Run, NONE};
 use crate::opset::seq::Elem;
-use crate::value::Action;
+use crate::value::{Action, Val};
+use mergedb_format::snapshot::{ActionRef, HistoryWriter, IdRef, KeyRef as SnapKey, OpRef};
 
 impl OpSet {
     /// Op `k`'s preds.
@@ -45,6 +46,61 @@ impl OpSet {
             action,
             pred,
         }
+    }
+
+    /// Writes op `k` into a snapshot's history, as `export_op` would give it
+    /// but with no allocation: a typed character is written from its inline
+    /// `char`. `preds` is scratch space.
+    pub fn write_op(&self, w: &mut HistoryWriter, k: u32, preds: &mut Vec<IdRef>) {
+        let rec = &self.ops[k as usize];
+        let id_ref = |i: u32| {
+            let id = self.ops[i as usize].id();
+            IdRef {
+                counter: id.counter,
+                actor: id.actor,
+            }
+        };
+        let obj = match self.objects[rec.obj as usize].made_by {
+            NONE => None,
+            made_by => Some(id_ref(made_by)),
+        };
+        let key = match rec.key() {
+            KeyRef::Map(p) => SnapKey::Map(self.prop(p)),
+            KeyRef::Seq(NONE) => SnapKey::Head,
+            KeyRef::Seq(e) => SnapKey::Elem(id_ref(e)),
+        };
+        preds.clear();
+        preds.extend(self.preds_of(k).iter().map(|p| id_ref(*p)));
+        // A change lists its preds in op id order, which ranks actors by bytes.
+        if preds.len() > 1 {
+            preds.sort_unstable_by(|a, b| {
+                let id = |r: &IdRef| crate::actors::Id {
+                    counter: r.counter,
+                    actor: r.actor,
+                };
+                self.actors.cmp(id(a), id(b))
+            });
+        }
+        let mut buf = [0u8; 4];
+        let scalar;
+        let action = match &rec.action {
+            Action::Make(ty) => ActionRef::Make(*ty),
+            Action::Put(Val::Char(c)) => ActionRef::PutStr(c.encode_utf8(&mut buf)),
+            Action::Put(Val::Str(s)) => ActionRef::PutStr(s),
+            Action::Put(v) => {
+                scalar = v.to_scalar();
+                ActionRef::Put(&scalar)
+            }
+            Action::Delete => ActionRef::Delete,
+            Action::Inc(by) => ActionRef::Increment(*by),
+        };
+        w.op(OpRef {
+            obj,
+            key,
+            insert: rec.insert,
+            action,
+            pred: preds,
+        });
     }
 
     /// Heap bytes by component, from capacities (for memory work).

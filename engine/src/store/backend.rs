@@ -123,6 +123,11 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     /// Every entry whose key starts with `prefix`, in key order.
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Entries, StoreError>;
 
+    /// Whether any key starts with `prefix`.
+    fn any_with_prefix(&self, prefix: &[u8]) -> Result<bool, StoreError> {
+        Ok(!self.scan_prefix(prefix)?.is_empty())
+    }
+
     /// Applies `batch` atomically; with `sync`, durably before returning.
     fn write(&self, batch: &Batch, sync: bool) -> Result<(), StoreError>;
 

@@ -3,7 +3,7 @@
 //! for the log writer, is never evicted: its memory is the only copy of them.
 
 use super::DocId;
-use crate::Document;
+use crate::{Document, StateView};
 use parking_lot::RwLock;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,11 +16,23 @@ pub(crate) struct Loaded {
     pub next_position: u64,
     /// The last group-commit ticket that holds one of its changes.
     pub pending: Option<u64>,
+    /// Log records, and their bytes, since the last snapshot: what the
+    /// compaction policy looks at.
+    pub log_records: u64,
+    pub log_bytes: u64,
+}
+
+/// What the cache holds for a document: the whole of it, or only the state
+/// section of its snapshot (SPEC.md §5.5).
+#[derive(Debug, Clone)]
+pub(crate) enum Slot {
+    Full(Arc<RwLock<Loaded>>),
+    State(Arc<StateView>),
 }
 
 #[derive(Debug)]
 struct Entry {
-    doc: Arc<RwLock<Loaded>>,
+    slot: Slot,
     last_used: u64,
 }
 
@@ -59,29 +71,48 @@ impl Cache {
         }
     }
 
-    pub fn get(&mut self, id: &DocId) -> Option<Arc<RwLock<Loaded>>> {
+    /// The document's slot; `full` asks for the whole document, and a state
+    /// slot then counts as a miss.
+    pub fn get(&mut self, id: &DocId, full: bool) -> Option<Slot> {
         self.clock += 1;
         let clock = self.clock;
         match self.entries.get_mut(id) {
-            Some(e) => {
+            Some(e) if !full || matches!(e.slot, Slot::Full(_)) => {
                 e.last_used = clock;
                 self.stats.hits += 1;
-                Some(Arc::clone(&e.doc))
+                Some(e.slot.clone())
             }
-            None => {
+            _ => {
                 self.stats.misses += 1;
                 None
             }
         }
     }
 
-    pub fn insert(&mut self, id: DocId, doc: Arc<RwLock<Loaded>>) {
+    /// The whole document, if it is loaded; counts nothing.
+    pub fn peek_full(&self, id: &DocId) -> Option<Arc<RwLock<Loaded>>> {
+        match self.entries.get(id).map(|e| &e.slot) {
+            Some(Slot::Full(doc)) => Some(Arc::clone(doc)),
+            _ => None,
+        }
+    }
+
+    /// Every whole document loaded now.
+    pub fn all_full(&self) -> Vec<(DocId, Arc<RwLock<Loaded>>)> {
+        let full = |(id, e): (&DocId, &Entry)| match &e.slot {
+            Slot::Full(doc) => Some((*id, Arc::clone(doc))),
+            Slot::State(_) => None,
+        };
+        self.entries.iter().filter_map(full).collect()
+    }
+
+    pub fn insert(&mut self, id: DocId, slot: Slot) {
         self.clock += 1;
         self.stats.loads += 1;
         self.entries.insert(
             id,
             Entry {
-                doc,
+                slot,
                 last_used: self.clock,
             },
         );
@@ -97,13 +128,19 @@ impl Cache {
         let mut sizes: Vec<(u64, DocId, usize)> = Vec::new();
         let mut total = 0;
         for (id, e) in &self.entries {
-            // A document someone holds, or is writing, is skipped, not waited for.
-            let Some(loaded) = e.doc.try_read() else {
-                continue;
+            let (bytes, idle) = match &e.slot {
+                Slot::Full(doc) => {
+                    // A document someone holds, or is writing, is skipped, not waited for.
+                    let Some(loaded) = doc.try_read() else {
+                        continue;
+                    };
+                    let idle = Arc::strong_count(doc) == 1 && durable(loaded.pending);
+                    (loaded.doc.heap_estimate(), idle)
+                }
+                Slot::State(view) => (view.heap_estimate(), Arc::strong_count(view) == 1),
             };
-            let bytes = loaded.doc.heap_estimate();
             total += bytes;
-            if Arc::strong_count(&e.doc) == 1 && durable(loaded.pending) {
+            if idle {
                 sizes.push((e.last_used, *id, bytes));
             }
         }

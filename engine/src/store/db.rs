@@ -1,6 +1,7 @@
 //! `Store`: many documents in one backend, each loaded on first use.
 
-use super::cache::{Cache, CacheStats, Loaded};
+use super::cache::{Cache, CacheStats, Loaded, Slot};
+use super::handle::DocHandle;
 use super::keys::{self, DocId};
 use super::writer::{LogWriter, Ticket};
 use super::{Backend, Batch, MemoryBackend, RedbBackend, StoreError};
@@ -8,8 +9,9 @@ use crate::{Applied, Document, Transaction};
 use mergedb_format::{
     decode_change, decode_log_record, encode_change, encode_log_record, ActorId, Change, ChangeHash,
 };
-use parking_lot::{MappedRwLockReadGuard, Mutex, RwLock, RwLockReadGuard};
+use parking_lot::{Mutex, RwLock};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// When a commit counts as acknowledged (SPEC.md §5.4).
@@ -77,6 +79,10 @@ pub struct VerifyReport {
     pub queued: u64,
     /// Bytes of log records.
     pub bytes: u64,
+    /// Documents with a snapshot.
+    pub snapshots: u64,
+    /// Bytes of snapshots.
+    pub snapshot_bytes: u64,
 }
 
 /// Store-wide counters.
@@ -86,38 +92,40 @@ pub struct Stats {
     pub cache: CacheStats,
     /// Group commits made durable, one fsync each.
     pub group_fsyncs: u64,
+    /// Documents opened from their snapshot's state section alone.
+    pub state_loads: u64,
+    /// Snapshot history sections decoded (whole loads of compacted documents).
+    pub history_loads: u64,
+    /// Snapshots written by compaction.
+    pub compactions: u64,
 }
 
 #[derive(Debug)]
-struct Inner {
-    backend: Arc<dyn Backend>,
-    options: StoreOptions,
-    actor: ActorId,
-    cache: Mutex<Cache>,
-    writer: LogWriter,
+pub(crate) struct Inner {
+    pub backend: Arc<dyn Backend>,
+    pub options: StoreOptions,
+    pub actor: ActorId,
+    pub cache: Mutex<Cache>,
+    pub writer: LogWriter,
+    pub state_loads: AtomicU64,
+    pub history_loads: AtomicU64,
+    pub compactions: AtomicU64,
+    /// Held while a document is compacted, so two compactions never race.
+    pub compacting: Mutex<()>,
 }
 
 /// A database of mergeable documents. `Send + Sync`: threads may share it.
 #[derive(Clone, Debug)]
 pub struct Store {
-    inner: Arc<Inner>,
-}
-
-/// A loaded document, for reads: `handle.read()` derefs to `Document`.
-#[derive(Debug)]
-pub struct DocHandle {
-    doc: Arc<RwLock<Loaded>>,
-}
-
-impl DocHandle {
-    /// Read access to the document, with the whole read API of `Document`.
-    pub fn read(&self) -> MappedRwLockReadGuard<'_, Document> {
-        RwLockReadGuard::map(self.doc.read(), |l| &l.doc)
-    }
+    pub(crate) inner: Arc<Inner>,
 }
 
 /// A log record's position and change, checked (SPEC.md §5.3).
-fn read_record(id: &DocId, key: &[u8], value: &[u8]) -> Result<(u64, Change), StoreError> {
+pub(crate) fn read_record(
+    id: &DocId,
+    key: &[u8],
+    value: &[u8],
+) -> Result<(u64, Change), StoreError> {
     let (position, bytes) = decode_log_record(value).map_err(|e| corrupt(id, key, e))?;
     let change = decode_change(bytes).map_err(|e| corrupt(id, key, e))?;
     if keys::parse_log_key(key) != Some((change.actor, change.seq)) {
@@ -138,7 +146,7 @@ fn is_last_of_actor(key: &[u8], next: Option<&[u8]>) -> bool {
     next.is_none_or(|n| n.len() != key.len() || n.get(..actor_part) != key.get(..actor_part))
 }
 
-fn corrupt(doc: &DocId, key: &[u8], detail: impl std::fmt::Display) -> StoreError {
+pub(crate) fn corrupt(doc: &DocId, key: &[u8], detail: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt {
         doc: *doc,
         key: mergedb_format::hex::encode(key),
@@ -202,6 +210,10 @@ impl Store {
                 actor,
                 cache,
                 writer,
+                state_loads: AtomicU64::new(0),
+                history_loads: AtomicU64::new(0),
+                compactions: AtomicU64::new(0),
+                compacting: Mutex::new(()),
             }),
         })
     }
@@ -212,7 +224,11 @@ impl Store {
     }
 
     /// Writes a batch as the store's durability says; `pending` notes its ticket.
-    fn persist(&self, batch: Batch, pending: &mut Option<u64>) -> Result<Ticket, StoreError> {
+    pub(crate) fn persist(
+        &self,
+        batch: Batch,
+        pending: &mut Option<u64>,
+    ) -> Result<Ticket, StoreError> {
         let inner = &self.inner;
         if let Some(why) = inner.writer.poisoned() {
             return Err(StoreError::Poisoned(why));
@@ -259,6 +275,7 @@ impl Store {
         self.require(id)?;
         self.inner.cache.lock().remove(id);
         let mut batch = Batch::new();
+        batch.delete(keys::snapshot_key(id));
         for prefix in [keys::log_prefix(id), keys::queue_prefix(id)] {
             for (k, _) in self.inner.backend.scan_prefix(&prefix)? {
                 batch.delete(k);
@@ -269,25 +286,25 @@ impl Store {
         self.persist(batch, &mut pending)?.wait()
     }
 
-    fn require(&self, id: &DocId) -> Result<(), StoreError> {
+    pub(crate) fn require(&self, id: &DocId) -> Result<(), StoreError> {
         match self.inner.backend.get(&keys::doc_key(id))? {
             Some(_) => Ok(()),
             None => Err(StoreError::NoSuchDoc(*id)),
         }
     }
 
-    /// The loaded document, loading it on first use.
-    fn loaded(&self, id: &DocId) -> Result<Arc<RwLock<Loaded>>, StoreError> {
-        if let Some(doc) = self.inner.cache.lock().get(id) {
+    /// The whole loaded document, loading it on first use.
+    pub(crate) fn loaded(&self, id: &DocId) -> Result<Arc<RwLock<Loaded>>, StoreError> {
+        if let Some(Slot::Full(doc)) = self.inner.cache.lock().get(id, true) {
             return Ok(doc);
         }
         let loaded = Arc::new(RwLock::new(self.load(id)?));
         let mut cache = self.inner.cache.lock();
         // Another thread may have loaded it meanwhile: keep one copy.
-        if let Some(doc) = cache.get(id) {
+        if let Some(doc) = cache.peek_full(id) {
             return Ok(doc);
         }
-        cache.insert(*id, Arc::clone(&loaded));
+        cache.insert(*id, Slot::Full(Arc::clone(&loaded)));
         let writer = &self.inner.writer;
         cache.evict(|t| writer.is_durable_through(t));
         Ok(loaded)
@@ -301,13 +318,21 @@ impl Store {
         )
     }
 
-    fn load_with(&self, id: &DocId, recover: bool) -> Result<Loaded, StoreError> {
+    pub(crate) fn load_with(&self, id: &DocId, recover: bool) -> Result<Loaded, StoreError> {
         self.require(id)?;
         let backend = &self.inner.backend;
-        let mut records = self.read_log(id, recover)?;
+        let mut doc = match backend.get(&keys::snapshot_key(id))? {
+            Some(bytes) => {
+                self.inner.history_loads.fetch_add(1, Ordering::Relaxed);
+                Document::load(&bytes, self.inner.actor)
+                    .map_err(|e| corrupt(id, &keys::snapshot_key(id), e))?
+            }
+            None => Document::with_actor(self.inner.actor),
+        };
+        let (mut records, log_bytes) = self.read_log(id, recover)?;
         records.sort_unstable_by_key(|(p, _)| *p);
         let next_position = records.last().map_or(0, |(p, _)| p + 1);
-        let mut doc = Document::with_actor(self.inner.actor);
+        let log_records = records.len() as u64;
         doc.apply_changes(records.into_iter().map(|(_, c)| c))?;
         let mut queued = Vec::new();
         for (key, value) in backend.scan_prefix(&keys::queue_prefix(id))? {
@@ -317,6 +342,8 @@ impl Store {
             doc,
             next_position,
             pending: None,
+            log_records,
+            log_bytes,
         };
         // Queued changes whose deps arrived before a crash apply now, and move to the log.
         let applied = loaded.doc.apply_changes(queued)?;
@@ -331,13 +358,18 @@ impl Store {
     /// A document's valid log records, as (position, change). A corrupt record
     /// fails the read, unless the store recovers torn tails and it is the last
     /// record of its actor: then it is deleted, durably, and the rest is read.
-    fn read_log(&self, id: &DocId, recover: bool) -> Result<Vec<(u64, Change)>, StoreError> {
+    /// Also gives the bytes of the records kept.
+    fn read_log(&self, id: &DocId, recover: bool) -> Result<(Vec<(u64, Change)>, u64), StoreError> {
         let entries = self.inner.backend.scan_prefix(&keys::log_prefix(id))?;
         let mut records = Vec::with_capacity(entries.len());
+        let mut bytes = 0;
         let mut torn = Batch::new();
         for (i, (key, value)) in entries.iter().enumerate() {
             match read_record(id, key, value) {
-                Ok(record) => records.push(record),
+                Ok(record) => {
+                    bytes += value.len() as u64;
+                    records.push(record);
+                }
                 Err(e) => {
                     let tail = recover
                         && is_last_of_actor(key, entries.get(i + 1).map(|(k, _)| k.as_slice()));
@@ -352,14 +384,34 @@ impl Store {
             let mut pending = None;
             self.persist(torn, &mut pending)?.wait()?;
         }
-        Ok(records)
+        Ok((records, bytes))
     }
 
-    /// A handle for reading a document.
+    /// A handle for reading a document. A compacted document whose log and
+    /// queue are empty opens from its snapshot's state section alone, without
+    /// decoding its history; any other loads whole (SPEC.md §5.5).
     pub fn doc(&self, id: &DocId) -> Result<DocHandle, StoreError> {
-        Ok(DocHandle {
-            doc: self.loaded(id)?,
-        })
+        let cached = self.inner.cache.lock().get(id, false);
+        let slot = match cached {
+            Some(slot) => slot,
+            None => match self.state_only(id)? {
+                Some(view) => {
+                    let mut cache = self.inner.cache.lock();
+                    match cache.peek_full(id) {
+                        Some(full) => Slot::Full(full),
+                        None => {
+                            let slot = Slot::State(Arc::new(view));
+                            cache.insert(*id, slot.clone());
+                            let writer = &self.inner.writer;
+                            cache.evict(|t| writer.is_durable_through(t));
+                            slot
+                        }
+                    }
+                }
+                None => Slot::Full(self.loaded(id)?),
+            },
+        };
+        Ok(DocHandle::new(self.clone(), *id, slot))
     }
 
     /// Runs a transaction on a document and commits it durably (as the store's
@@ -382,6 +434,8 @@ impl Store {
         let seq = l.doc.last_seq(&self.inner.actor);
         let mut batch = Batch::new();
         let record = encode_log_record(l.next_position, &bytes);
+        l.log_records += 1;
+        l.log_bytes += record.len() as u64;
         batch.put(keys::log_key(id, &self.inner.actor, seq), record);
         l.next_position += 1;
         let ticket = self.persist(batch, &mut l.pending);
@@ -410,10 +464,10 @@ impl Store {
                 .change_by_hash(hash)
                 .ok_or(crate::EngineError::UnknownHash(*hash))?;
             let bytes = encode_change(&change).map_err(crate::EngineError::from)?;
-            batch.put(
-                keys::log_key(id, &change.actor, change.seq),
-                encode_log_record(l.next_position, &bytes),
-            );
+            let record = encode_log_record(l.next_position, &bytes);
+            l.log_records += 1;
+            l.log_bytes += record.len() as u64;
+            batch.put(keys::log_key(id, &change.actor, change.seq), record);
             batch.delete(keys::queue_key(id, hash));
             l.next_position += 1;
         }
@@ -455,61 +509,7 @@ impl Store {
         id: &DocId,
         heads: &[ChangeHash],
     ) -> Result<Vec<Change>, StoreError> {
-        Ok(self.doc(id)?.read().changes_since(heads)?)
-    }
-
-    /// Reads every record of every document and checks it: each log record's
-    /// crc32 and change checksum, its key against its change, gap-free seqs
-    /// per actor, distinct positions, and that the document rebuilds from its
-    /// log with every change re-encoding to its hash. Uses no cache.
-    pub fn verify(&self) -> Result<VerifyReport, StoreError> {
-        let mut report = VerifyReport::default();
-        for id in self.list_docs()? {
-            // Verifying changes nothing, whatever the recovery mode.
-            let loaded = self.load_with(&id, false)?;
-            if let Err(hash) = loaded.doc.verify_changes() {
-                return Err(corrupt(
-                    &id,
-                    &[],
-                    format!("change {hash} does not rebuild to its hash"),
-                ));
-            }
-            let mut positions = std::collections::HashSet::new();
-            let mut seqs: std::collections::HashMap<ActorId, Vec<u64>> =
-                std::collections::HashMap::new();
-            for (key, value) in self.inner.backend.scan_prefix(&keys::log_prefix(&id))? {
-                let (position, _) = decode_log_record(&value).map_err(|e| corrupt(&id, &key, e))?;
-                if !positions.insert(position) {
-                    return Err(corrupt(
-                        &id,
-                        &key,
-                        format!("position {position} is used twice"),
-                    ));
-                }
-                let (actor, seq) =
-                    keys::parse_log_key(&key).ok_or_else(|| corrupt(&id, &key, "malformed key"))?;
-                seqs.entry(actor).or_default().push(seq);
-                report.changes += 1;
-                report.bytes += value.len() as u64;
-            }
-            for (actor, mut list) in seqs {
-                list.sort_unstable();
-                if list.iter().enumerate().any(|(i, s)| *s != i as u64 + 1) {
-                    return Err(corrupt(
-                        &id,
-                        &[],
-                        format!("actor {actor} has a gap in its seqs"),
-                    ));
-                }
-            }
-            report.queued += self
-                .inner
-                .backend
-                .scan_prefix(&keys::queue_prefix(&id))?
-                .len() as u64;
-            report.docs += 1;
-        }
-        Ok(report)
+        Ok(self.loaded(id)?.read().doc.changes_since(heads)?)
     }
 
     /// Waits until every commit made before it is durable.
@@ -519,9 +519,13 @@ impl Store {
 
     /// Cache and commit counters.
     pub fn stats(&self) -> Stats {
+        let count = |c: &AtomicU64| c.load(Ordering::Relaxed);
         Stats {
             cache: self.inner.cache.lock().stats,
             group_fsyncs: self.inner.writer.fsyncs(),
+            state_loads: count(&self.inner.state_loads),
+            history_loads: count(&self.inner.history_loads),
+            compactions: count(&self.inner.compactions),
         }
     }
 }

@@ -68,6 +68,13 @@ pub(crate) fn doc_of_key(key: &[u8]) -> Option<DocId> {
     key.get(1..17)?.try_into().ok().map(DocId)
 }
 
+/// The key of a document's snapshot (SPEC.md §5.2).
+pub(crate) fn snapshot_key(doc: &DocId) -> Vec<u8> {
+    let mut k = vec![b'S'];
+    k.extend_from_slice(&doc.0);
+    k
+}
+
 pub(crate) fn log_key(doc: &DocId, actor: &ActorId, seq: u64) -> Vec<u8> {
     let actor = actor.as_bytes();
     let mut key = with_doc(LOG, doc, 1 + actor.len() + 8);

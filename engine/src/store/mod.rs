@@ -4,7 +4,9 @@
 
 mod backend;
 mod cache;
+mod compact;
 mod db;
+mod handle;
 mod header_shield;
 mod keys;
 mod memory;
@@ -15,9 +17,9 @@ mod writer;
 
 pub use backend::{Backend, Batch, Entries, StoreError};
 pub use cache::CacheStats;
-pub use db::{
-    Commit, DocHandle, Durability, RecoveryMode, Stats, Store, StoreOptions, VerifyReport,
-};
+pub use compact::{Compaction, LogStats};
+pub use db::{Commit, Durability, RecoveryMode, Stats, Store, StoreOptions, VerifyReport};
+pub use handle::DocHandle;
 pub use header_shield::HeaderShield;
 pub use keys::DocId;
 pub use memory::MemoryBackend;

@@ -103,6 +103,16 @@ impl Backend for RedbBackend {
         Ok(out)
     }
 
+    fn any_with_prefix(&self, prefix: &[u8]) -> Result<bool, StoreError> {
+        let txn = self.db.begin_read().map_err(err)?;
+        let table = txn.open_table(TABLE).map_err(err)?;
+        let first = table.range(prefix..).map_err(err)?.next();
+        match first {
+            None => Ok(false),
+            Some(entry) => Ok(entry.map_err(err)?.0.value().starts_with(prefix)),
+        }
+    }
+
     fn write(&self, batch: &Batch, sync: bool) -> Result<(), StoreError> {
         let durability = if sync {
             Durability::Immediate

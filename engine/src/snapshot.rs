@@ -1,0 +1,110 @@
+//! Saving a document as a snapshot (SPEC.md §4) and loading it back.
+
+use crate::{Document, EngineError, Value};
+use mergedb_format::snapshot::{
+    encode_snapshot, parse_snapshot, ChangeRef, DocState, HistoryWriter, StateBody, StateObject,
+    StateValue,
+};
+use mergedb_format::{ActorId, ObjId, ObjType};
+use std::collections::VecDeque;
+
+impl Document {
+    /// The visible document, as a snapshot's state section holds it: objects
+    /// in breadth-first order from the root, so each is listed after its parent.
+    pub fn state(&self) -> DocState {
+        let placeholder = || StateBody::Text(String::new());
+        let mut objects = vec![StateObject {
+            id: ObjId::Root,
+            body: placeholder(),
+        }];
+        let mut queue = VecDeque::from([(ObjId::Root, 0usize)]);
+        while let Some((obj, at)) = queue.pop_front() {
+            // Every object queued exists: it was just read from its parent.
+            let ty = self.object_type(&obj).unwrap_or(ObjType::Map);
+            // A scalar always comes with the id of the op that put it (never
+            // the root's), so `None` does not happen.
+            let mut value = |(v, id): (Value, ObjId)| match (v, id) {
+                (Value::Object(_), id) => {
+                    let i = objects.len();
+                    objects.push(StateObject {
+                        id,
+                        body: placeholder(),
+                    });
+                    queue.push_back((id, i));
+                    Some(StateValue::Object(i as u32))
+                }
+                (Value::Scalar(s), ObjId::Op(op)) => Some(StateValue::Scalar(s, op)),
+                (Value::Scalar(_), ObjId::Root) => None,
+            };
+            let body = match ty {
+                ObjType::Text => StateBody::Text(self.text(&obj).unwrap_or_default()),
+                ObjType::List => {
+                    let items = self.values(&obj).unwrap_or_default();
+                    StateBody::List(items.into_iter().filter_map(&mut value).collect())
+                }
+                ObjType::Map => {
+                    let keys = self.keys(&obj).unwrap_or_default();
+                    let items = self.values(&obj).unwrap_or_default();
+                    let values = items.into_iter().map(&mut value);
+                    StateBody::Map(
+                        keys.into_iter()
+                            .zip(values)
+                            .filter_map(|(k, v)| Some((k, v?)))
+                            .collect(),
+                    )
+                }
+            };
+            if let Some(o) = objects.get_mut(at) {
+                o.body = body;
+            }
+        }
+        DocState {
+            heads: self.heads(),
+            objects,
+        }
+    }
+
+    /// The whole document as a snapshot: its state and its history.
+    pub fn save(&self) -> Result<Vec<u8>, EngineError> {
+        let mut history = HistoryWriter::new(self.ops.actors.all().to_vec());
+        let mut preds = Vec::new();
+        // An actor's changes are in index order, so its nth change has seq n:
+        // counting is cheaper than `seq_of`'s search.
+        let mut seqs = vec![0u64; self.ops.actors.all().len()];
+        for i in 0..self.history.len() as u32 {
+            let c = self.history.get(i);
+            let seq = match seqs.get_mut(c.actor as usize) {
+                Some(s) => {
+                    *s += 1;
+                    *s
+                }
+                None => self.history.seq_of(i),
+            };
+            let rare = self.history.rare(i);
+            let n = self.history.n_ops(i);
+            history.change(ChangeRef {
+                actor: c.actor,
+                seq,
+                start_op: self.history.start_op(i, &self.ops),
+                time: c.time,
+                message: rare.message.as_deref(),
+                extra: &rare.extra,
+                deps: self.history.deps(i),
+                ops: n as usize,
+            });
+            for k in c.first_op..c.first_op + n {
+                self.ops.write_op(&mut history, k, &mut preds);
+            }
+        }
+        Ok(encode_snapshot(&self.state(), history)?)
+    }
+
+    /// Loads a snapshot: decodes its history section (not its state) and
+    /// applies every change, so the document is ready to merge and edit.
+    pub fn load(bytes: &[u8], actor: ActorId) -> Result<Document, EngineError> {
+        let changes = parse_snapshot(bytes)?.history()?;
+        let mut doc = Document::with_actor(actor);
+        doc.apply_changes(changes.into_iter().map(|(c, _)| c))?;
+        Ok(doc)
+    }
+}

@@ -1,0 +1,135 @@
+//! `DocHandle`: reads of one document, from its snapshot's state section
+//! while that is all there is to read, and from the whole document otherwise.
+
+use super::cache::{Loaded, Slot};
+use super::{DocId, Store, StoreError};
+use crate::{Document, Item, Prop, StateView};
+use mergedb_format::{ChangeHash, ObjId, ObjType};
+use parking_lot::{MappedRwLockReadGuard, RwLock, RwLockReadGuard};
+use serde_json::Value as Json;
+use std::sync::{Arc, OnceLock};
+
+/// A document to read. Handed out by `Store::doc`, it holds either the whole
+/// document or, for a compacted document with nothing in its log, only the
+/// state section of its snapshot. The reads below answer from whichever it
+/// holds; `read()` loads the whole document (history and all) when needed.
+#[derive(Debug)]
+pub struct DocHandle {
+    store: Store,
+    id: DocId,
+    state: Option<Arc<StateView>>,
+    full: OnceLock<Arc<RwLock<Loaded>>>,
+}
+
+impl DocHandle {
+    pub(crate) fn new(store: Store, id: DocId, slot: Slot) -> Self {
+        let full = OnceLock::new();
+        let state = match slot {
+            Slot::Full(doc) => {
+                let _ = full.set(doc);
+                None
+            }
+            Slot::State(view) => Some(view),
+        };
+        DocHandle {
+            store,
+            id,
+            state,
+            full,
+        }
+    }
+
+    /// The whole document, loading its history first if this handle has only
+    /// its state: the full read API of `Document`.
+    pub fn read(&self) -> Result<MappedRwLockReadGuard<'_, Document>, StoreError> {
+        let full = match self.full.get() {
+            Some(full) => full,
+            None => {
+                let loaded = self.store.loaded(&self.id)?;
+                self.full.get_or_init(|| loaded)
+            }
+        };
+        Ok(RwLockReadGuard::map(full.read(), |l| &l.doc))
+    }
+
+    /// Whether the history is loaded (false while reads come from the state).
+    pub fn is_fully_loaded(&self) -> bool {
+        self.full.get().is_some()
+    }
+
+    /// The state view, while the whole document is not loaded.
+    fn view(&self) -> Option<&StateView> {
+        match self.full.get() {
+            Some(_) => None,
+            None => self.state.as_deref(),
+        }
+    }
+
+    /// The document's heads.
+    pub fn heads(&self) -> Result<Vec<ChangeHash>, StoreError> {
+        match self.view() {
+            Some(v) => Ok(v.heads().to_vec()),
+            None => Ok(self.read()?.heads()),
+        }
+    }
+
+    /// The type of an object.
+    pub fn object_type(&self, obj: &ObjId) -> Result<ObjType, StoreError> {
+        Ok(match self.view() {
+            Some(v) => v.object_type(obj)?,
+            None => self.read()?.object_type(obj)?,
+        })
+    }
+
+    /// The winning value at a key or index. An index into a text needs the
+    /// whole document (the state keeps a text as a string).
+    pub fn get(&self, obj: &ObjId, prop: impl Into<Prop>) -> Result<Option<Item>, StoreError> {
+        let prop = prop.into();
+        if let Some(v) = self.view() {
+            if v.object_type(obj)? != ObjType::Text {
+                return Ok(v.get(obj, prop)?);
+            }
+        }
+        Ok(self.read()?.get(obj, prop)?)
+    }
+
+    /// The keys of a map.
+    pub fn keys(&self, obj: &ObjId) -> Result<Vec<String>, StoreError> {
+        Ok(match self.view() {
+            Some(v) => v.keys(obj)?,
+            None => self.read()?.keys(obj)?,
+        })
+    }
+
+    /// The length of a map, list or text.
+    pub fn length(&self, obj: &ObjId) -> Result<usize, StoreError> {
+        Ok(match self.view() {
+            Some(v) => v.length(obj)?,
+            None => self.read()?.length(obj)?,
+        })
+    }
+
+    /// The content of a text object.
+    pub fn text(&self, obj: &ObjId) -> Result<String, StoreError> {
+        Ok(match self.view() {
+            Some(v) => v.text(obj)?,
+            None => self.read()?.text(obj)?,
+        })
+    }
+
+    /// The whole document as JSON.
+    pub fn to_json(&self) -> Result<Json, StoreError> {
+        Ok(match self.view() {
+            Some(v) => v.to_json(),
+            None => self.read()?.to_json(),
+        })
+    }
+
+    /// One object, and everything below it, as JSON.
+    pub fn object_to_json(&self, obj: &ObjId) -> Result<Json, StoreError> {
+        Ok(match self.view() {
+            Some(v) => v.object_to_json(obj)?,
+            None => self.read()?.object_to_json(obj)?,
+        })
+    }
+}
