@@ -125,6 +125,14 @@ fn main() -> Result<()> {
         }
     }
     println!("every change decoded back to itself");
+    if let Some(dir) = &seeds {
+        // The snapshot target takes whole snapshots and bare state sections.
+        let target = dir.join("snapshot_decode");
+        std::fs::create_dir_all(&target)?;
+        std::fs::write(target.join("seed-snapshot"), alice.save()?)?;
+        let state = mergedb::format::snapshot::encode_state(&alice.state());
+        std::fs::write(target.join("seed-state"), state)?;
+    }
     assert_eq!(
         alice.to_json(),
         bob.to_json(),

@@ -2,10 +2,13 @@
 //!
 //! - `fuzz/seeds/change_decode/*` are real encoded changes: each must decode and
 //!   re-encode to the same bytes.
+//! - `fuzz/seeds/snapshot_decode/*` are a real snapshot and a state section:
+//!   each must decode.
 //! - `format/tests/regressions/*` are inputs that once crashed or misled a fuzz
 //!   target (see fuzz/README.md). Each must decode to an error, or else to a
 //!   change that re-encodes to exactly its bytes; never a panic.
 
+use mergedb_format::snapshot::{decode_state, parse_snapshot};
 use mergedb_format::{decode_change, encode_change};
 use std::path::Path;
 
@@ -46,6 +49,27 @@ fn every_regression_input_is_handled() {
         }
         if let Ok(change) = decode_change(&bytes) {
             assert_eq!(encode_change(&change).unwrap(), bytes, "{name}");
+        }
+    }
+}
+
+#[test]
+fn the_snapshot_seeds_decode() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/snapshot_decode");
+    let seeds = files(&dir);
+    assert_eq!(
+        seeds.len(),
+        2,
+        "the snapshot seeds are missing: {}",
+        dir.display()
+    );
+    for (name, bytes) in seeds {
+        if name.ends_with("seed-state") {
+            decode_state(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        } else {
+            let snapshot = parse_snapshot(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+            snapshot.state().unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(!snapshot.history().unwrap().is_empty(), "{name}");
         }
     }
 }
