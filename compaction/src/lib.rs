@@ -1,9 +1,15 @@
-//! mergedb-compaction: when and what to compact.
+//! mergedb-compaction: when and what to compact (SPEC.md §6.1).
 //!
-//! This crate will hold a pure policy, `choose(&state) -> Choice`, that looks at a
-//! document's log since its last snapshot and decides whether to write a new
-//! snapshot, and the worker that carries a choice out through the engine's store.
-//! Both come with the snapshot issue; nothing here claims to work yet.
+//! - [`choose`] is the policy: a pure function of each loaded document's log
+//!   since its last snapshot and a [`Config`]. It does no I/O, so its tests
+//!   need no store.
+//! - [`Worker`] is a background thread that asks the store for those logs,
+//!   asks [`choose`], and compacts what it chose.
 #![deny(unsafe_code)]
 
+mod policy;
+mod worker;
+
 pub use mergedb_engine as engine;
+pub use policy::{choose, Choice, Config, DocLog, State};
+pub use worker::{Worker, WorkerStats};
