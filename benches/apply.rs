@@ -8,56 +8,14 @@
 //!
 //!     cargo bench --bench apply
 
-use automerge::transaction::Transactable;
-use automerge::ReadDoc;
+mod common;
+
+use common::{automerge_local, automerge_text, mergedb_local, mergedb_text};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use mergedb::engine::Document;
-use mergedb::format::{ActorId, Change, ObjId, ObjType};
+use mergedb::format::{ActorId, Change};
 use mergedb::trace::Trace;
 use std::time::Duration;
-
-fn mergedb_local(trace: &Trace) -> Document {
-    let mut doc = Document::with_actor(ActorId::new(&[1; 16]).unwrap());
-    let mut tx = doc.transaction();
-    let text = tx.put_object(&ObjId::Root, "text", ObjType::Text).unwrap();
-    tx.commit();
-    for txn in &trace.txns {
-        let mut tx = doc.transaction();
-        for p in txn {
-            tx.splice_text(&text, p.pos, p.del, &p.ins).unwrap();
-        }
-        tx.commit();
-    }
-    doc
-}
-
-fn mergedb_text(doc: &Document) -> String {
-    let (_, text) = doc.get(&ObjId::Root, "text").unwrap().unwrap();
-    doc.text(&text).unwrap()
-}
-
-fn automerge_local(trace: &Trace) -> automerge::Automerge {
-    let mut doc = automerge::Automerge::new().with_actor(automerge::ActorId::from(&[1u8; 16][..]));
-    let mut tx = doc.transaction();
-    let text = tx
-        .put_object(automerge::ROOT, "text", automerge::ObjType::Text)
-        .unwrap();
-    tx.commit();
-    for txn in &trace.txns {
-        let mut tx = doc.transaction();
-        for p in txn {
-            tx.splice_text(&text, p.pos, p.del as isize, &p.ins)
-                .unwrap();
-        }
-        tx.commit();
-    }
-    doc
-}
-
-fn automerge_text(doc: &automerge::Automerge) -> String {
-    let (_, text) = doc.get(automerge::ROOT, "text").unwrap().unwrap();
-    doc.text(&text).unwrap()
-}
 
 fn bench(c: &mut Criterion) {
     let trace = Trace::load(&Trace::default_path()).expect("the trace (set MERGEDB_TRACE)");

@@ -8,7 +8,9 @@
 //! `compaction` (the policy and its worker).
 #![deny(unsafe_code)]
 
+pub mod bench;
 mod db;
+pub mod synth;
 pub mod trace;
 
 pub use db::{Db, Options};

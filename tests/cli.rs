@@ -50,6 +50,9 @@ fn errors_print_one_line_and_fail() {
         vec!["put", &doc, "/x", "{not json"],
         vec!["put", &doc, "relative", "1"],
         vec!["dump", "00000000000000000000000000000000"],
+        vec!["import", "/no/such/file.json"],
+        vec!["compact", "00000000000000000000000000000000"],
+        vec!["bench", "--trace", "/no/such/trace.json.gz"],
     ] {
         let (ok, out, err) = mergedb(db, &args);
         assert!(!ok, "{args:?} succeeded");
@@ -57,4 +60,59 @@ fn errors_print_one_line_and_fail() {
         assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
         assert!(err.starts_with("mergedb: "), "{err}");
     }
+}
+
+#[test]
+fn import_compact_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let file = dir.path().join("doc.json");
+    let json =
+        serde_json::json!({"title": "notes", "items": [1, "two", {"three": 3.5}], "t": null});
+    std::fs::write(&file, json.to_string()).unwrap();
+    let (ok, doc, err) = mergedb(&db, &["import", file.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let (ok, out, _) = mergedb(&db, &["compact"]);
+    assert!(
+        ok && out.starts_with(&format!("{doc}: 1 log records")),
+        "{out}"
+    );
+    let (ok, out, _) = mergedb(&db, &["export", &doc]);
+    assert!(ok);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&out).unwrap(),
+        json
+    );
+    let (ok, out, _) = mergedb(&db, &["verify"]);
+    assert!(ok && out.starts_with("ok: 1 documents, 0 changes"), "{out}");
+    std::fs::write(&file, "[1, 2]").unwrap();
+    let (ok, _, err) = mergedb(&db, &["import", file.to_str().unwrap()]);
+    assert!(!ok && err.contains("a document is a JSON object"), "{err}");
+}
+
+#[test]
+fn bench_prints_every_figure_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = mergedb(dir.path(), &["bench", "--keystrokes", "3000", "--json"]);
+    assert!(ok, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for field in [
+        "ingest_ms",
+        "commits_per_sec",
+        "log_bytes_per_change",
+        "compaction_ms",
+        "snapshot_bytes",
+        "open_ms",
+        "first_read_ms",
+        "full_load_ms",
+        "peak_rss_bytes",
+    ] {
+        assert!(
+            report.get(field).is_some_and(|v| !v.is_null()),
+            "{field} in {out}"
+        );
+    }
+    assert_eq!(report["keystrokes"], 3000);
+    // Not a terminal: no progress bar on stderr.
+    assert!(err.is_empty(), "{err}");
 }

@@ -152,6 +152,39 @@ fn prefix_scans_are_ordered_and_bounded() {
 }
 
 #[test]
+fn a_prefix_deletion_takes_exactly_its_keys() {
+    each(|kind, _, b| {
+        let keys: [&[u8]; 6] = [b"L", b"L\x00", b"L\xff\xff", b"La", b"M", b"K\xff"];
+        let mut w = Batch::new();
+        for k in keys {
+            w.put(k, b"v".as_slice());
+        }
+        b.write(&w, true).unwrap();
+        let mut w = Batch::new();
+        w.put(b"Lz".as_slice(), b"put before".as_slice());
+        w.delete_prefix(b"L".as_slice());
+        w.put(b"Lb".as_slice(), b"put after".as_slice());
+        b.write(&w, true).unwrap();
+        let left: Vec<Vec<u8>> = b
+            .scan_prefix(b"")
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(
+            left,
+            vec![b"K\xff".to_vec(), b"Lb".to_vec(), b"M".to_vec()],
+            "{}",
+            kind.name
+        );
+        let mut w = Batch::new();
+        w.delete_prefix(b"".as_slice());
+        b.write(&w, true).unwrap();
+        assert!(b.scan_prefix(b"").unwrap().is_empty(), "{}", kind.name);
+    });
+}
+
+#[test]
 fn empty_and_large_values() {
     each(|kind, _, b| {
         let big: Vec<u8> = (0..1 << 20).map(|i| (i * 7 % 251) as u8).collect();
@@ -227,7 +260,13 @@ fn random_batches_match_the_model() {
             let mut w = Batch::new();
             for _ in 0..1 + next() % 8 {
                 let key = vec![(next() % 4) as u8, (next() % 16) as u8];
-                if next() % 4 == 0 {
+                if next() % 16 == 0 {
+                    // A prefix deletion, of one byte (up to a quarter of the
+                    // keys) or of two (one key).
+                    let prefix = key[..1 + (next() % 2) as usize].to_vec();
+                    model.retain(|k, _| !k.starts_with(&prefix));
+                    w.delete_prefix(prefix);
+                } else if next() % 4 == 0 {
                     model.remove(&key);
                     w.delete(key);
                 } else {

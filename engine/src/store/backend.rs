@@ -63,10 +63,21 @@ impl StoreError {
 /// Key-value pairs, as a scan returns them.
 pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
 
-/// Puts and deletes to apply together.
+/// One write of a batch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Write {
+    /// Set the key to the value.
+    Put(Vec<u8>, Vec<u8>),
+    /// Remove the key.
+    Delete(Vec<u8>),
+    /// Remove every key that starts with these bytes.
+    DeletePrefix(Vec<u8>),
+}
+
+/// Puts and deletes to apply together, in order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Batch {
-    entries: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    entries: Vec<Write>,
 }
 
 impl Batch {
@@ -77,16 +88,22 @@ impl Batch {
 
     /// Sets `key` to `value`.
     pub fn put(&mut self, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
-        self.entries.push((key.into(), Some(value.into())));
+        self.entries.push(Write::Put(key.into(), value.into()));
     }
 
     /// Removes `key`.
     pub fn delete(&mut self, key: impl Into<Vec<u8>>) {
-        self.entries.push((key.into(), None));
+        self.entries.push(Write::Delete(key.into()));
     }
 
-    /// The entries in the order they were added; a later entry for the same key wins.
-    pub fn entries(&self) -> &[(Vec<u8>, Option<Vec<u8>>)] {
+    /// Removes every key that starts with `prefix` (and that an earlier write
+    /// of this batch put); a later write may put such a key again.
+    pub fn delete_prefix(&mut self, prefix: impl Into<Vec<u8>>) {
+        self.entries.push(Write::DeletePrefix(prefix.into()));
+    }
+
+    /// The writes in the order they were added, which is the order they apply in.
+    pub fn entries(&self) -> &[Write] {
         &self.entries
     }
 
@@ -111,6 +128,7 @@ impl Batch {
 /// - `write` applies a whole batch or, on error or crash, none of it;
 /// - a batch written with `sync` is durable when `write` returns, and `sync()`
 ///   makes every earlier write durable;
+/// - `write` applies a batch's writes in order;
 /// - `scan_prefix` returns keys in byte order;
 /// - it is `Send + Sync`, and concurrent calls are safe.
 pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
@@ -133,4 +151,17 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
 
     /// Makes every write made before it durable.
     fn sync(&self) -> Result<(), StoreError>;
+}
+
+/// The first key past every key that starts with `prefix`; `None` when there
+/// is none (the prefix is all 0xff bytes, or empty).
+pub(crate) fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xff {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
 }

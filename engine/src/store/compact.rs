@@ -90,20 +90,16 @@ impl Store {
             self.flush()?;
         }
         let snapshot = guard.doc.save()?;
-        let mut batch = Batch::new();
-        let mut done = Compaction {
+        // Every log record of the document holds a change the snapshot holds:
+        // the log is what the document was loaded from plus what it committed
+        // since, all durable now, and commits wait on the lock we hold.
+        let done = Compaction {
             snapshot_bytes: snapshot.len() as u64,
-            ..Compaction::default()
+            records_removed: guard.log_records,
+            bytes_removed: guard.log_bytes,
         };
-        for (key, value) in inner.backend.scan_prefix(&keys::log_prefix(id))? {
-            let (actor, seq) =
-                keys::parse_log_key(&key).ok_or_else(|| corrupt(id, &key, "malformed log key"))?;
-            if seq <= guard.doc.last_seq(&actor) {
-                done.records_removed += 1;
-                done.bytes_removed += value.len() as u64;
-                batch.delete(key);
-            }
-        }
+        let mut batch = Batch::new();
+        batch.delete_prefix(keys::log_prefix(id));
         batch.put(keys::snapshot_key(id), snapshot);
         if let Err(e) = inner.backend.write(&batch, true) {
             inner.writer.poison(format!(

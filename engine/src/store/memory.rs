@@ -1,6 +1,6 @@
 //! An in-memory backend, for tests and as the model the others are checked against.
 
-use super::{Backend, Batch, Entries, StoreError};
+use super::{Backend, Batch, Entries, StoreError, Write};
 use parking_lot::RwLock;
 use std::collections::BTreeMap;
 
@@ -37,11 +37,16 @@ impl Backend for MemoryBackend {
 
     fn write(&self, batch: &Batch, _sync: bool) -> Result<(), StoreError> {
         let mut map = self.map.write();
-        for (k, v) in batch.entries() {
-            match v {
-                Some(v) => map.insert(k.clone(), v.clone()),
-                None => map.remove(k),
-            };
+        for w in batch.entries() {
+            match w {
+                Write::Put(k, v) => {
+                    map.insert(k.clone(), v.clone());
+                }
+                Write::Delete(k) => {
+                    map.remove(k);
+                }
+                Write::DeletePrefix(p) => map.retain(|k, _| !k.starts_with(p)),
+            }
         }
         Ok(())
     }

@@ -15,7 +15,7 @@ mod redb_backend;
 mod sled_backend;
 mod writer;
 
-pub use backend::{Backend, Batch, Entries, StoreError};
+pub use backend::{Backend, Batch, Entries, StoreError, Write};
 pub use cache::CacheStats;
 pub use compact::{Compaction, LogStats};
 pub use db::{Commit, Durability, RecoveryMode, Stats, Store, StoreOptions, VerifyReport};

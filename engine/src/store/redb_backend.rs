@@ -6,11 +6,13 @@
 //! it durable: redb persists non-durable commits with the next durable one.
 //! That is what group commit builds on.
 
-use super::HeaderShield;
+use super::backend::prefix_end;
 use super::{Backend, Batch, Entries, StoreError};
+use super::{HeaderShield, Write};
 use redb::backends::FileBackend;
 use redb::{Builder, Database, Durability, ReadableDatabase, StorageBackend, TableDefinition};
 use std::fs::{File, OpenOptions};
+use std::ops::Bound;
 use std::path::Path;
 
 const TABLE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("mergedb");
@@ -66,10 +68,21 @@ impl RedbBackend {
         txn.set_durability(durability).map_err(err)?;
         {
             let mut table = txn.open_table(TABLE).map_err(err)?;
-            for (k, v) in batch.entries() {
-                match v {
-                    Some(v) => table.insert(k.as_slice(), v.as_slice()).map(drop),
-                    None => table.remove(k.as_slice()).map(drop),
+            for w in batch.entries() {
+                match w {
+                    Write::Put(k, v) => table.insert(k.as_slice(), v.as_slice()).map(drop),
+                    Write::Delete(k) => table.remove(k.as_slice()).map(drop),
+                    Write::DeletePrefix(p) => {
+                        let end = prefix_end(p);
+                        let upper = match &end {
+                            Some(e) => Bound::Excluded(e.as_slice()),
+                            None => Bound::Unbounded,
+                        };
+                        table.retain_in::<&[u8], _>(
+                            (Bound::Included(p.as_slice()), upper),
+                            |_, _| false,
+                        )
+                    }
                 }
                 .map_err(err)?;
             }

@@ -1,7 +1,9 @@
 //! The optional sled 0.34 backend (feature `sled`). A batch is one atomic
-//! `apply_batch`; durability is `flush`.
+//! `apply_batch`; durability is `flush`. sled has no range delete, so a
+//! prefix deletion names its keys when the batch is built; writes through this
+//! backend are serialized so that no other write can add a key in between.
 
-use super::{Backend, Batch, Entries, StoreError};
+use super::{Backend, Batch, Entries, StoreError, Write};
 use std::path::Path;
 
 const NAME: &str = "sled";
@@ -14,6 +16,7 @@ fn err(e: impl std::fmt::Display) -> StoreError {
 #[derive(Debug)]
 pub struct SledBackend {
     db: sled::Db,
+    writing: parking_lot::Mutex<()>,
 }
 
 impl SledBackend {
@@ -21,6 +24,7 @@ impl SledBackend {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         Ok(SledBackend {
             db: sled::open(path).map_err(err)?,
+            writing: parking_lot::Mutex::new(()),
         })
     }
 }
@@ -43,10 +47,23 @@ impl Backend for SledBackend {
 
     fn write(&self, batch: &Batch, sync: bool) -> Result<(), StoreError> {
         let mut b = sled::Batch::default();
-        for (k, v) in batch.entries() {
-            match v {
-                Some(v) => b.insert(k.as_slice(), v.as_slice()),
-                None => b.remove(k.as_slice()),
+        let _serial = self.writing.lock();
+        let mut put: Vec<&[u8]> = Vec::new();
+        for w in batch.entries() {
+            match w {
+                Write::Put(k, v) => {
+                    put.push(k);
+                    b.insert(k.as_slice(), v.as_slice());
+                }
+                Write::Delete(k) => b.remove(k.as_slice()),
+                Write::DeletePrefix(p) => {
+                    for entry in self.db.scan_prefix(p).keys() {
+                        b.remove(entry.map_err(err)?);
+                    }
+                    put.iter()
+                        .filter(|k| k.starts_with(p))
+                        .for_each(|k| b.remove(*k));
+                }
             }
         }
         self.db.apply_batch(b).map_err(err)?;

@@ -1,10 +1,15 @@
-//! The `mergedb` command-line tool: look into a store and change it.
+//! The `mergedb` command-line tool: benchmark the engine, look into a store
+//! and change it.
 //!
+//!     mergedb bench [--trace FILE] [--json]
 //!     mergedb --db DIR docs | create | put DOC PATH JSON | get DOC [PATH]
 //!                 | dump DOC | log DOC | verify | stats
+//!                 | compact [DOC] | import FILE | export DOC
 //!
 //! PATH is JSON-pointer style: `/items/0/name`. A write exits 0 only after its
 //! change is durable; any error prints one line and exits 1.
+
+mod bench;
 
 use clap::{Parser, Subcommand};
 use mergedb::engine::format::ObjId;
@@ -49,6 +54,15 @@ enum Command {
     Verify,
     /// Print the store's counters.
     Stats,
+    /// Compact one document, or every document: a snapshot replaces its log.
+    Compact { doc: Option<String> },
+    /// Make a new document from a JSON file holding an object; print its id.
+    Import { file: PathBuf },
+    /// Print a document as JSON (from its snapshot's state when compacted).
+    Export { doc: String },
+    /// Ingest a typing session one commit per keystroke, compact, reopen, read
+    /// lazily and load whole, and print the figures.
+    Bench(bench::Args),
 }
 
 type Result<T> = std::result::Result<T, String>;
@@ -94,6 +108,9 @@ fn walk(doc: &Document, steps: &[String]) -> Result<ObjId> {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    if let Command::Bench(args) = &cli.command {
+        return bench::run(args);
+    }
     let store = Store::open(&cli.db).map_err(|e| e.to_string())?;
     let err = |e: mergedb::engine::store::StoreError| e.to_string();
     match cli.command {
@@ -179,6 +196,43 @@ fn run(cli: Cli) -> Result<()> {
                 r.docs, r.changes, r.bytes, r.queued
             );
         }
+        Command::Compact { doc } => {
+            let docs = match doc {
+                Some(d) => vec![doc_id(&d)?],
+                None => store.list_docs().map_err(err)?,
+            };
+            for id in docs {
+                let done = store.compact(&id).map_err(err)?;
+                println!(
+                    "{id}: {} log records ({} bytes) replaced by a {}-byte snapshot",
+                    done.records_removed, done.bytes_removed, done.snapshot_bytes
+                );
+            }
+        }
+        Command::Import { file } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let value: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| format!("{}: invalid JSON: {e}", file.display()))?;
+            let serde_json::Value::Object(entries) = value else {
+                return Err(format!("{}: a document is a JSON object", file.display()));
+            };
+            let id = store.create_doc().map_err(err)?;
+            let commit = store
+                .transact(&id, |tx| {
+                    entries
+                        .iter()
+                        .try_for_each(|(k, v)| tx.put_json(&ObjId::Root, Prop::Map(k.clone()), v))
+                })
+                .map_err(err)?;
+            commit.ticket.wait().map_err(err)?;
+            println!("{id}");
+        }
+        Command::Export { doc } => {
+            let handle = store.doc(&doc_id(&doc)?).map_err(err)?;
+            println!("{}", handle.to_json().map_err(err)?);
+        }
+        Command::Bench(_) => {}
         Command::Stats => {
             let s = store.stats();
             println!("documents {}", store.list_docs().map_err(err)?.len());

@@ -1,0 +1,56 @@
+//! Compacting automerge-paper (259,778 changes) beside automerge's `save()`:
+//!
+//! - `mergedb/snapshot`: `Document::save`, the snapshot of the whole document;
+//! - `mergedb/store_compact`: `Store::compact` of the loaded document: the
+//!   snapshot, plus deleting the 259,779 log records it replaces, in one
+//!   durable batch;
+//! - `automerge/save`: `Automerge::save` of the same document.
+//!
+//! The trace is `MERGEDB_TRACE`, or ../shared/traces/automerge-paper.json.gz.
+//!
+//!     cargo bench --bench compaction
+
+mod common;
+
+use common::{automerge_local, mergedb_local};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use mergedb::engine::store::{DocId, Store};
+use mergedb::trace::Trace;
+use std::time::Duration;
+
+fn bench(c: &mut Criterion) {
+    let trace = Trace::load(&Trace::default_path()).expect("the trace (set MERGEDB_TRACE)");
+    let doc = mergedb_local(&trace);
+    let changes = doc.changes_since(&[]).unwrap();
+    let mut group = c.benchmark_group("compaction");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(10));
+    group.bench_function("mergedb/snapshot", |b| b.iter(|| doc.save().unwrap()));
+    drop(doc);
+    group.bench_function("mergedb/store_compact", |b| {
+        b.iter_batched(
+            || {
+                // A store whose document is loaded, with its whole log.
+                let dir = tempfile::tempdir().unwrap();
+                let store = Store::open(dir.path()).unwrap();
+                let id: DocId = store.create_doc().unwrap();
+                store.apply_changes(&id, changes.clone()).unwrap();
+                (dir, store, id)
+            },
+            |(dir, store, id)| {
+                let done = store.compact(&id).unwrap();
+                assert_eq!(done.records_removed, changes.len() as u64);
+                (dir, store)
+            },
+            BatchSize::PerIteration,
+        );
+    });
+    let am = automerge_local(&trace);
+    group.bench_function("automerge/save", |b| b.iter(|| am.save()));
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
