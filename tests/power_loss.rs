@@ -5,8 +5,10 @@
 //! backend operation, in the middle of a commit as often as between two: the
 //! disk then keeps the durable image plus a random subset of the unsynced
 //! writes, in order, and may tear the last kept one at a 512-byte boundary or
-//! zero-fill it; every later write or sync fails, as a dead disk's would. After
-//! every crash the store must open, verify, and hold every acknowledged change.
+//! zero-fill it; every later write or sync fails, as a dead disk's would. The
+//! writer compacts now and then, so the power also fails during compaction.
+//! After every crash the store must open, verify, and hold every acknowledged
+//! change.
 
 mod common;
 
@@ -191,8 +193,14 @@ fn base_image() -> (Vec<u8>, mergedb::engine::store::DocId) {
     (state.current.clone(), doc)
 }
 
-/// One case: commits until the power fails at a random operation, then the checks.
-fn case(seed: u64, base: &(Vec<u8>, mergedb::engine::store::DocId), zero_fill: bool) -> usize {
+/// One case: commits (and now and then compacts) until the power fails at a
+/// random operation, then the checks. Gives the acknowledged changes and the
+/// compactions that finished.
+fn case(
+    seed: u64,
+    base: &(Vec<u8>, mergedb::engine::store::DocId),
+    zero_fill: bool,
+) -> (usize, usize) {
     let mut rng = Rng::new(seed);
     let durability = if seed.is_multiple_of(2) {
         Durability::Immediate
@@ -207,6 +215,7 @@ fn case(seed: u64, base: &(Vec<u8>, mergedb::engine::store::DocId), zero_fill: b
         zero_fill,
     ));
     let mut acked: Vec<ChangeHash> = Vec::new();
+    let mut compactions = 0;
     if let Ok(store) = open(&disk, durability) {
         let mut unacked = Vec::new();
         for i in 0..60 {
@@ -218,6 +227,13 @@ fn case(seed: u64, base: &(Vec<u8>, mergedb::engine::store::DocId), zero_fill: b
             };
             let Some(hash) = commit.hash else { continue };
             unacked.push(hash);
+            // Compaction too: the power may fail in the middle of one.
+            if rng.chance(8) {
+                match store.compact(doc) {
+                    Ok(_) => compactions += 1,
+                    Err(_) => break,
+                }
+            }
             if durability == Durability::Immediate || rng.chance(60) {
                 if commit.ticket.wait().is_err() {
                     break;
@@ -241,7 +257,11 @@ fn case(seed: u64, base: &(Vec<u8>, mergedb::engine::store::DocId), zero_fill: b
             "seed {seed}: acknowledged {h} is lost"
         );
     }
-    acked.len()
+    (acked.len(), compactions)
+}
+
+fn sum(cases: impl Iterator<Item = (usize, usize)>) -> (usize, usize) {
+    cases.fold((0, 0), |(a, c), (x, y)| (a + x, c + y))
 }
 
 /// Sectors are atomic, writes are not: the last kept write may be torn at a
@@ -249,9 +269,9 @@ fn case(seed: u64, base: &(Vec<u8>, mergedb::engine::store::DocId), zero_fill: b
 #[test]
 fn power_loss_keeps_every_acknowledged_change() {
     let base = base_image();
-    let acked: usize = (0..1000).map(|s| case(s, &base, false)).sum();
-    println!("1000 simulated power losses, {acked} acknowledged changes, all kept");
-    assert!(acked > 1000);
+    let (acked, compactions) = sum((0..1000).map(|s| case(s, &base, false)));
+    println!("1000 simulated power losses, {acked} acknowledged changes, all kept; {compactions} compactions finished");
+    assert!(acked > 1000 && compactions > 100);
 }
 
 #[test]
@@ -269,7 +289,7 @@ fn power_loss_long() {
 #[test]
 fn power_loss_with_zeroed_writes() {
     let base = base_image();
-    let acked: usize = (0..1000).map(|s| case(s, &base, true)).sum();
-    println!("1000 simulated power losses with zero-fill, {acked} acknowledged changes, all kept");
-    assert!(acked > 1000);
+    let (acked, compactions) = sum((0..1000).map(|s| case(s, &base, true)));
+    println!("1000 simulated power losses with zero-fill, {acked} acknowledged changes, all kept; {compactions} compactions finished");
+    assert!(acked > 1000 && compactions > 100);
 }
