@@ -197,7 +197,16 @@ impl Document {
         &mut self,
         changes: impl IntoIterator<Item = Change>,
     ) -> Result<Applied, EngineError> {
-        let changes = changes.into_iter();
+        self.apply_batch(changes.into_iter().map(|c| (c, None)))
+    }
+
+    /// `apply_changes`, where a change may come with its hash: the hash of its
+    /// canonical encoding, which a decoder that checked the change computed
+    /// (a snapshot's history, SPEC.md §4.3), so it is not encoded again.
+    pub(crate) fn apply_batch(
+        &mut self,
+        changes: impl Iterator<Item = (Change, Option<ChangeHash>)>,
+    ) -> Result<Applied, EngineError> {
         self.history.reserve(changes.size_hint().0);
         let first_new = self.history.len() as u32;
         let mark = self.history.mark();
@@ -256,15 +265,18 @@ impl Document {
     /// batch is never copied into a second list.
     fn apply_all(
         &mut self,
-        changes: impl Iterator<Item = Change>,
+        changes: impl Iterator<Item = (Change, Option<ChangeHash>)>,
         undo: &mut Vec<Undo>,
     ) -> Result<(), EngineError> {
-        for change in changes {
-            encode_change_into(&change, &mut self.scratch)?;
-            let q = Queued {
-                hash: ChangeHash::of_encoded(&self.scratch),
-                change,
+        for (change, hash) in changes {
+            let hash = match hash {
+                Some(h) => h,
+                None => {
+                    encode_change_into(&change, &mut self.scratch)?;
+                    ChangeHash::of_encoded(&self.scratch)
+                }
             };
+            let q = Queued { hash, change };
             let known = self.history.index_of(&q.hash).is_some()
                 || self.queue.iter().any(|w| w.hash == q.hash);
             if known {

@@ -5,7 +5,7 @@ use mergedb_format::snapshot::{
     encode_snapshot, parse_snapshot, ChangeRef, DocState, HistoryWriter, StateBody, StateObject,
     StateValue,
 };
-use mergedb_format::{ActorId, ObjId, ObjType};
+use mergedb_format::{ActorId, Change, ChangeHash, ObjId, ObjType};
 use std::collections::VecDeque;
 
 impl Document {
@@ -101,10 +101,30 @@ impl Document {
 
     /// Loads a snapshot: decodes its history section (not its state) and
     /// applies every change, so the document is ready to merge and edit.
+    /// Changes are applied in chunks as they are decoded, so the decoded
+    /// changes of the whole history are never in memory at once; the history
+    /// is in causal order, so every chunk applies as it comes.
     pub fn load(bytes: &[u8], actor: ActorId) -> Result<Document, EngineError> {
-        let changes = parse_snapshot(bytes)?.history()?;
+        let snapshot = parse_snapshot(bytes)?;
         let mut doc = Document::with_actor(actor);
-        doc.apply_changes(changes.into_iter().map(|(c, _)| c))?;
+        let mut chunk = Vec::with_capacity(CHUNK);
+        let mut applied = Ok(());
+        let apply = |doc: &mut Document, chunk: &mut Vec<(Change, ChangeHash)>| {
+            // The decoder checked and hashed every change as it rebuilt it.
+            let changes = chunk.drain(..).map(|(c, h)| (c, Some(h)));
+            doc.apply_batch(changes).map(drop)
+        };
+        snapshot.history_each(|change, hash| {
+            chunk.push((change, hash));
+            if chunk.len() == CHUNK && applied.is_ok() {
+                applied = apply(&mut doc, &mut chunk);
+            }
+        })?;
+        applied?;
+        apply(&mut doc, &mut chunk)?;
         Ok(doc)
     }
 }
+
+/// Changes decoded before they are applied.
+const CHUNK: usize = 4096;

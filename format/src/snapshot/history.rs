@@ -380,6 +380,16 @@ fn write_value(c: &mut ColumnWriter<COLUMNS>, v: &ScalarValue) {
 /// order they were written. Every change is checked as the change decoder
 /// checks it (SPEC.md §3.4), and its deps are the hashes of earlier changes.
 pub fn decode_history(raw: &[u8]) -> Result<Vec<(Change, ChangeHash)>> {
+    let mut out = Vec::new();
+    decode_history_each(raw, |change, hash| out.push((change, hash)))?;
+    Ok(out)
+}
+
+/// Decodes a raw history section, handing each change and its hash to `each`
+/// as soon as it is decoded, in order; on an error, the changes already
+/// handed over stay handed over. A loader can apply them while the rest
+/// decodes.
+pub fn decode_history_each(raw: &[u8], mut each: impl FnMut(Change, ChangeHash)) -> Result<()> {
     let mut r = Reader::new(raw, 0);
     let actors = read_actors(&mut r)?;
     let at = r.offset();
@@ -404,14 +414,14 @@ pub fn decode_history(raw: &[u8]) -> Result<Vec<(Change, ChangeHash)>> {
         next_start: 1,
         last_time: 0,
         last_elem: 0,
-        out: Vec::with_capacity(n as usize),
+        hashes: Vec::with_capacity(n as usize),
         scratch: Vec::new(),
     };
     for _ in 0..n {
-        d.change()?;
+        let (change, hash) = d.change()?;
+        each(change, hash);
     }
-    d.cols.finish()?;
-    Ok(d.out)
+    d.cols.finish()
 }
 
 struct Decoder<'a, 'b> {
@@ -421,7 +431,8 @@ struct Decoder<'a, 'b> {
     next_start: u64,
     last_time: i64,
     last_elem: u64,
-    out: Vec<(Change, ChangeHash)>,
+    /// The hash of every change decoded so far, which later deps name.
+    hashes: Vec<ChangeHash>,
     scratch: Vec<u8>,
 }
 
@@ -436,7 +447,7 @@ impl<'a> Decoder<'a, '_> {
         Ok((actor_at(self.actors, i, at)?, i as usize))
     }
 
-    fn change(&mut self) -> Result<()> {
+    fn change(&mut self) -> Result<(Change, ChangeHash)> {
         let (actor, a) = self.actor(CHANGE_ACTOR)?;
         let last = self.last_seq.get_mut(a).map_or(0, |s| *s);
         let seq = last
@@ -488,8 +499,8 @@ impl<'a> Decoder<'a, '_> {
         let hash = ChangeHash::of_encoded(&self.scratch);
         self.next_start = start_op.wrapping_add(change.ops.len() as u64);
         self.last_time = time;
-        self.out.push((change, hash));
-        Ok(())
+        self.hashes.push(hash);
+        Ok((change, hash))
     }
 
     fn deps(&mut self) -> Result<Vec<ChangeHash>> {
@@ -498,10 +509,10 @@ impl<'a> Decoder<'a, '_> {
         for _ in 0..n {
             let at = self.offset(CHANGE_DEPS);
             let back = self.cols.uleb(CHANGE_DEPS)?;
-            let i = (self.out.len() as u64)
+            let i = (self.hashes.len() as u64)
                 .checked_sub(back)
                 .and_then(|i| i.checked_sub(1));
-            let hash = i.and_then(|i| self.out.get(i as usize)).map(|(_, h)| *h);
+            let hash = i.and_then(|i| self.hashes.get(i as usize)).copied();
             deps.push(hash.ok_or(DecodeError::NotCanonical {
                 offset: at,
                 reason: "a dep names a change that is not earlier in the history",

@@ -10,7 +10,9 @@ mod columns;
 mod history;
 mod state;
 
-pub use history::{decode_history, ActionRef, ChangeRef, HistoryWriter, IdRef, KeyRef, OpRef};
+pub use history::{
+    decode_history, decode_history_each, ActionRef, ChangeRef, HistoryWriter, IdRef, KeyRef, OpRef,
+};
 pub use state::{decode_state, encode_state, DocState, StateBody, StateObject, StateValue};
 
 use crate::reader::Reader;
@@ -93,6 +95,13 @@ impl Snapshot<'_> {
     pub fn history(&self) -> Result<Vec<(Change, ChangeHash)>> {
         let state = self.state.decompress(None)?;
         decode_history(&self.history.decompress(Some(&state))?)
+    }
+
+    /// Decodes the history section, handing each change and its hash to
+    /// `each` as soon as it is decoded (see [`decode_history_each`]).
+    pub fn history_each(&self, each: impl FnMut(Change, ChangeHash)) -> Result<()> {
+        let state = self.state.decompress(None)?;
+        decode_history_each(&self.history.decompress(Some(&state))?, each)
     }
 
     /// The compressed sizes of the state and history sections.
