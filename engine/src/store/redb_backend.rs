@@ -56,10 +56,19 @@ impl RedbBackend {
 
     /// Wraps an open database, as it is: without the header shield.
     pub fn from_database(db: Database) -> Result<Self, StoreError> {
-        // Create the table so that reads of an empty store find it.
-        let txn = db.begin_write().map_err(err)?;
-        txn.open_table(TABLE).map_err(err)?;
-        txn.commit().map_err(err)?;
+        // Create the table so that reads of an empty store find it; an open
+        // of an existing store only reads, with no write transaction (and no
+        // fsync), which is most of what opening costs.
+        let exists = db
+            .begin_read()
+            .map_err(err)?
+            .open_table(TABLE)
+            .is_ok();
+        if !exists {
+            let txn = db.begin_write().map_err(err)?;
+            txn.open_table(TABLE).map_err(err)?;
+            txn.commit().map_err(err)?;
+        }
         Ok(RedbBackend { db })
     }
 
