@@ -177,6 +177,14 @@ impl History {
         last_op(self.start_op(i, ops), self.n_ops(i))
     }
 
+    /// The rare parts of change `i`, if it has any, without copying them.
+    pub fn rare_ref(&self, i: u32) -> Option<&Rare> {
+        match self.rare.is_empty() {
+            true => None,
+            false => self.rare.get(&i),
+        }
+    }
+
     pub fn rare(&self, i: u32) -> Rare {
         self.rare.get(&i).cloned().unwrap_or_default()
     }

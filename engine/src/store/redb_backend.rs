@@ -59,11 +59,7 @@ impl RedbBackend {
         // Create the table so that reads of an empty store find it; an open
         // of an existing store only reads, with no write transaction (and no
         // fsync), which is most of what opening costs.
-        let exists = db
-            .begin_read()
-            .map_err(err)?
-            .open_table(TABLE)
-            .is_ok();
+        let exists = db.begin_read().map_err(err)?.open_table(TABLE).is_ok();
         if !exists {
             let txn = db.begin_write().map_err(err)?;
             txn.open_table(TABLE).map_err(err)?;

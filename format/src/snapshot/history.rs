@@ -170,6 +170,16 @@ impl HistoryWriter {
         }
     }
 
+    /// Reserves room for about `changes` changes and `ops` ops, so that the
+    /// columns of a large history are not copied as they grow.
+    pub fn reserve(&mut self, changes: usize, ops: usize) {
+        self.cols.col(CHANGE_DEPS).reserve(2 * changes);
+        self.cols.col(CHANGE_OPS).reserve(changes);
+        self.cols.col(OP_HEADER).reserve(ops);
+        self.cols.col(OP_BYTES).reserve(ops);
+        self.cols.col(OP_ELEM).reserve(ops / 2);
+    }
+
     /// Starts a change; its `ops` ops follow.
     pub fn change(&mut self, ch: ChangeRef<'_>) {
         let c = &mut self.cols;

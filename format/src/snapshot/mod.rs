@@ -30,7 +30,6 @@ pub const MAX_SECTION_LEN: u64 = 256 << 20;
 const KIND_STATE: u8 = 1;
 const KIND_HISTORY: u8 = 2;
 const HEADER_LEN: usize = 8;
-const SECTION_HEADER_LEN: usize = 16;
 /// The state section is small (about the size of the visible text), so a
 /// high level costs little; the history is several times larger, and a level
 /// above 4 costs more compaction time than the bytes it saves are worth.
@@ -213,15 +212,47 @@ pub fn encode_snapshot(
     state: &DocState,
     history: HistoryWriter,
 ) -> std::result::Result<Vec<u8>, SnapshotTooLarge> {
-    let state = encode_state(state);
+    let state = StateSection::new(encode_state(state))?;
+    assemble_snapshot(&state, history)
+}
+
+/// A state section, compressed, with its raw bytes (which the history
+/// section is compressed against). Built apart from the history so that a
+/// writer can build the two at once.
+#[derive(Debug, Clone)]
+pub struct StateSection {
+    raw: Vec<u8>,
+    framed: Vec<u8>,
+}
+
+impl StateSection {
+    /// Compresses a raw state section (as [`encode_state`] gives it).
+    pub fn new(raw: Vec<u8>) -> std::result::Result<Self, SnapshotTooLarge> {
+        let mut framed = Vec::new();
+        write_section(&mut framed, KIND_STATE, "state", &raw, None)?;
+        Ok(StateSection { raw, framed })
+    }
+}
+
+/// Writes a snapshot from its state section and a finished history.
+pub fn assemble_snapshot(
+    state: &StateSection,
+    history: HistoryWriter,
+) -> std::result::Result<Vec<u8>, SnapshotTooLarge> {
     let history = history.finish();
-    let mut out = Vec::with_capacity(HEADER_LEN + 2 * SECTION_HEADER_LEN + state.len() / 2);
+    let mut out = Vec::with_capacity(HEADER_LEN + state.framed.len() + history.len() / 8);
     out.extend_from_slice(&SNAPSHOT_MAGIC);
     out.extend_from_slice(&[SNAPSHOT_VERSION, 0, 0, 0]);
-    write_section(&mut out, KIND_STATE, "state", &state, None)?;
+    out.extend_from_slice(&state.framed);
     // Most of the text the history inserts is still in the state: compressed
     // against it, the history stores little more than what was deleted.
-    write_section(&mut out, KIND_HISTORY, "history", &history, Some(&state))?;
+    write_section(
+        &mut out,
+        KIND_HISTORY,
+        "history",
+        &history,
+        Some(&state.raw),
+    )?;
     Ok(out)
 }
 
@@ -260,6 +291,10 @@ fn compress(raw: &[u8], prefix: Option<&[u8]>) -> std::io::Result<Vec<u8>> {
     // Long-distance matching finds the text the history inserts in the state
     // it is compressed against, however far back.
     encoder.long_distance_matching(prefix.is_some())?;
+    // With its size known, zstd sizes its window and tables to the input
+    // instead of to the level's defaults (up to 128 MiB with long matching).
+    encoder.set_pledged_src_size(Some(raw.len() as u64))?;
+    encoder.include_contentsize(true)?;
     encoder.write_all(raw)?;
     encoder.finish()
 }
