@@ -16,7 +16,7 @@ mod common;
 
 use automerge::ReadDoc;
 use common::{automerge_local, mergedb_local, mergedb_text};
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use mergedb::engine::format::{ActorId, ObjId};
 use mergedb::engine::store::{DocId, Store};
 use mergedb::engine::Document;
@@ -64,24 +64,33 @@ fn bench(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(10));
     // Closing the store (stopping its writer thread, closing redb) is left
     // out of the timing: an app opens once and reads.
+    // Batches of one: a store is dropped before the next opens it.
     group.bench_function("mergedb/open_and_read", |b| {
-        b.iter_with_large_drop(|| {
-            let store = Store::open(dir.path()).unwrap();
-            let text = read_text(&store, &id);
-            (store, text)
-        });
+        b.iter_batched(
+            || (),
+            |()| {
+                let store = Store::open(dir.path()).unwrap();
+                let text = read_text(&store, &id);
+                (store, text)
+            },
+            BatchSize::PerIteration,
+        );
     });
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(read_text(&store, &id), trace.end_content);
     assert_eq!(store.stats().history_loads, 0, "the state alone answers");
     drop(store);
     group.bench_function("mergedb/full_load", |b| {
-        b.iter_with_large_drop(|| {
-            let store = Store::open(dir.path()).unwrap();
-            let handle = store.doc(&id).unwrap();
-            let n = handle.read().unwrap().change_count();
-            (handle, store, n)
-        });
+        b.iter_batched(
+            || (),
+            |()| {
+                let store = Store::open(dir.path()).unwrap();
+                let handle = store.doc(&id).unwrap();
+                let n = handle.read().unwrap().change_count();
+                (handle, store, n)
+            },
+            BatchSize::PerIteration,
+        );
     });
     group.bench_function("mergedb/document_load", |b| {
         b.iter_with_large_drop(|| Document::load(&bytes, ActorId::new(&[3; 16]).unwrap()).unwrap());
