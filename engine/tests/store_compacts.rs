@@ -70,6 +70,25 @@ fn a_snapshot_replaces_the_log_and_opens_without_history() {
 }
 
 #[test]
+fn a_handle_on_the_state_sees_later_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (id, text) = {
+        let store = open(dir.path(), Durability::Immediate);
+        let (id, text) = typed(&store, "ab");
+        store.compact(&id).unwrap();
+        (id, text)
+    };
+    let store = open(dir.path(), Durability::Immediate);
+    let handle = store.doc(&id).unwrap();
+    assert!(!handle.is_fully_loaded());
+    store
+        .transact(&id, |tx| tx.splice_text(&text, 2, 0, "c"))
+        .unwrap();
+    assert_eq!(handle.text(&text).unwrap(), "abc");
+    assert!(handle.is_fully_loaded());
+}
+
+#[test]
 fn commits_after_a_snapshot_stay_in_the_log() {
     let dir = tempfile::tempdir().unwrap();
     let (id, text) = {

@@ -57,12 +57,18 @@ impl DocHandle {
         self.full.get().is_some()
     }
 
-    /// The state view, while the whole document is not loaded.
+    /// The state view, while the whole document is not loaded. Once anything
+    /// has loaded it (a write through the store, say), the state is out of
+    /// date, and reads go to the whole document from then on.
     fn view(&self) -> Option<&StateView> {
-        match self.full.get() {
-            Some(_) => None,
-            None => self.state.as_deref(),
+        if self.full.get().is_some() {
+            return None;
         }
+        if let Some(full) = self.store.inner.cache.lock().peek_full(&self.id) {
+            let _ = self.full.set(full);
+            return None;
+        }
+        self.state.as_deref()
     }
 
     /// The document's heads.
