@@ -86,6 +86,26 @@ fn a_handle_on_the_state_sees_later_writes() {
         .unwrap();
     assert_eq!(handle.text(&text).unwrap(), "abc");
     assert!(handle.is_fully_loaded());
+
+    // The same with a cache so small that the written document is evicted
+    // before the handle reads: the handle must not fall back to the state.
+    drop((handle, store));
+    let tiny = StoreOptions {
+        cache_bytes: 1,
+        ..StoreOptions::default()
+    };
+    let store = Store::open_with(dir.path(), tiny.clone()).unwrap();
+    store.compact(&id).unwrap();
+    drop(store);
+    let store = Store::open_with(dir.path(), tiny).unwrap();
+    let handle = store.doc(&id).unwrap();
+    store
+        .transact(&id, |tx| tx.splice_text(&text, 3, 0, "d"))
+        .unwrap();
+    let other = store.create_doc().unwrap();
+    store.doc(&other).unwrap();
+    assert!(store.stats().cache.evictions > 0);
+    assert_eq!(handle.text(&text).unwrap(), "abcd");
 }
 
 #[test]

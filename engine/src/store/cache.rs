@@ -27,7 +27,17 @@ pub(crate) struct Loaded {
 #[derive(Debug, Clone)]
 pub(crate) enum Slot {
     Full(Arc<RwLock<Loaded>>),
-    State(Arc<StateView>),
+    State(Arc<CachedState>),
+}
+
+/// A document's state section, and whether it is out of date: set when the
+/// whole document is loaded, which every write does first. A handle holding
+/// it keeps it in the cache (in-use entries are not evicted), so the flag
+/// always reaches it.
+#[derive(Debug)]
+pub(crate) struct CachedState {
+    pub view: StateView,
+    pub stale: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Debug)]
@@ -109,13 +119,17 @@ impl Cache {
     pub fn insert(&mut self, id: DocId, slot: Slot) {
         self.clock += 1;
         self.stats.loads += 1;
-        self.entries.insert(
-            id,
-            Entry {
-                slot,
-                last_used: self.clock,
-            },
-        );
+        let entry = Entry {
+            slot,
+            last_used: self.clock,
+        };
+        if let Some(Entry {
+            slot: Slot::State(old),
+            ..
+        }) = self.entries.insert(id, entry)
+        {
+            old.stale.store(true, std::sync::atomic::Ordering::Release);
+        }
     }
 
     pub fn remove(&mut self, id: &DocId) {
@@ -137,7 +151,7 @@ impl Cache {
                     let idle = Arc::strong_count(doc) == 1 && durable(loaded.pending);
                     (loaded.doc.heap_estimate(), idle)
                 }
-                Slot::State(view) => (view.heap_estimate(), Arc::strong_count(view) == 1),
+                Slot::State(s) => (s.view.heap_estimate(), Arc::strong_count(s) == 1),
             };
             total += bytes;
             if idle {

@@ -1,6 +1,6 @@
 //! `Store`: many documents in one backend, each loaded on first use.
 
-use super::cache::{Cache, CacheStats, Loaded, Slot};
+use super::cache::{Cache, CacheStats, CachedState, Loaded, Slot};
 use super::handle::DocHandle;
 use super::keys::{self, DocId};
 use super::writer::{LogWriter, Ticket};
@@ -400,7 +400,10 @@ impl Store {
                     match cache.peek_full(id) {
                         Some(full) => Slot::Full(full),
                         None => {
-                            let slot = Slot::State(Arc::new(view));
+                            let slot = Slot::State(Arc::new(CachedState {
+                                view,
+                                stale: false.into(),
+                            }));
                             cache.insert(*id, slot.clone());
                             let writer = &self.inner.writer;
                             cache.evict(|t| writer.is_durable_through(t));

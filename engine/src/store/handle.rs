@@ -1,7 +1,7 @@
 //! `DocHandle`: reads of one document, from its snapshot's state section
 //! while that is all there is to read, and from the whole document otherwise.
 
-use super::cache::{Loaded, Slot};
+use super::cache::{CachedState, Loaded, Slot};
 use super::{DocId, Store, StoreError};
 use crate::{Document, Item, Prop, StateView};
 use mergedb_format::{ChangeHash, ObjId, ObjType};
@@ -17,7 +17,7 @@ use std::sync::{Arc, OnceLock};
 pub struct DocHandle {
     store: Store,
     id: DocId,
-    state: Option<Arc<StateView>>,
+    state: Option<Arc<CachedState>>,
     full: OnceLock<Arc<RwLock<Loaded>>>,
 }
 
@@ -64,11 +64,11 @@ impl DocHandle {
         if self.full.get().is_some() {
             return None;
         }
-        if let Some(full) = self.store.inner.cache.lock().peek_full(&self.id) {
-            let _ = self.full.set(full);
-            return None;
+        let state = self.state.as_deref()?;
+        match state.stale.load(std::sync::atomic::Ordering::Acquire) {
+            true => None,
+            false => Some(&state.view),
         }
-        self.state.as_deref()
     }
 
     /// The document's heads.
