@@ -65,7 +65,10 @@ const NAMES: [&str; COLUMNS] = [
 /// In the snapshot's op header (a change's op header plus this bit): the
 /// op's pred is exactly its key's element, as for nearly every list delete.
 const FLAG_PRED_IS_ELEM: u8 = 1 << 6;
-const SNAPSHOT_RESERVED: u8 = 1 << 7;
+/// The op's element key is the op just before it: the same actor, one counter
+/// lower. Typing inserts after the character just typed, and a backspace
+/// deletes it, so most element keys are this, and need no column entry.
+const FLAG_ELEM_PREV: u8 = 1 << 7;
 
 /// An op id as the writer takes it: a counter and an index into the actor
 /// table given to [`HistoryWriter::new`].
@@ -153,6 +156,8 @@ pub struct HistoryWriter {
     /// The counter of the op being written, and the last elem counter.
     own: u64,
     last_elem: u64,
+    /// The actor of the change being written.
+    actor_now: u32,
 }
 
 impl HistoryWriter {
@@ -167,6 +172,7 @@ impl HistoryWriter {
             last_time: 0,
             own: 0,
             last_elem: 0,
+            actor_now: 0,
         }
     }
 
@@ -211,6 +217,7 @@ impl HistoryWriter {
         c.uleb(CHANGE_OPS, ch.ops as u64);
         self.changes += 1;
         self.own = ch.start_op;
+        self.actor_now = ch.actor;
         self.next_start = ch.start_op.wrapping_add(ch.ops as u64);
         self.last_time = ch.time;
     }
@@ -239,11 +246,15 @@ impl HistoryWriter {
             KeyRef::Head => header |= FLAG_SEQ_KEY,
             KeyRef::Elem(id) => {
                 header |= FLAG_SEQ_KEY | FLAG_ELEM_ID;
-                // The delta from the last element named: +1 while typing
-                // forwards, -1 while deleting backwards.
-                let delta = id.counter.wrapping_sub(self.last_elem) as i64;
-                self.cols.rle_s(OP_ELEM, delta);
-                self.cols.rle_u(OP_ELEM_ACTOR, u64::from(id.actor));
+                if id.actor == self.actor_now && id.counter.wrapping_add(1) == own {
+                    header |= FLAG_ELEM_PREV;
+                } else {
+                    // The delta from the last element named: small when
+                    // editing near where the last edit was.
+                    let delta = id.counter.wrapping_sub(self.last_elem) as i64;
+                    self.cols.rle_s(OP_ELEM, delta);
+                    self.cols.rle_u(OP_ELEM_ACTOR, u64::from(id.actor));
+                }
                 self.last_elem = id.counter;
                 elem = Some(id);
             }
@@ -491,7 +502,7 @@ impl<'a> Decoder<'a, '_> {
             .check_fits(n_ops as u64, 1, "op header", 0)?;
         let mut ops = Vec::with_capacity(n_ops);
         for i in 0..n_ops {
-            ops.push(self.op(start_op.wrapping_add(i as u64))?);
+            ops.push(self.op(start_op.wrapping_add(i as u64), actor)?);
         }
         let change = Change {
             actor,
@@ -540,16 +551,17 @@ impl<'a> Decoder<'a, '_> {
         Ok(OpId::new(counter, actor))
     }
 
-    fn op(&mut self, own: u64) -> Result<Op> {
+    fn op(&mut self, own: u64, actor: ActorId) -> Result<Op> {
         let at = self.offset(OP_HEADER);
         let header = self.cols.byte(OP_HEADER)?;
         let has_elem = header & FLAG_ELEM_ID != 0;
         let seq_key = header & FLAG_SEQ_KEY != 0;
         let insert = header & FLAG_INSERT != 0;
         let pred_is_elem = header & FLAG_PRED_IS_ELEM != 0;
-        if header & SNAPSHOT_RESERVED != 0
-            || (has_elem && !seq_key)
+        let elem_prev = header & FLAG_ELEM_PREV != 0;
+        if (has_elem && !seq_key)
             || (pred_is_elem && (insert || !has_elem))
+            || (elem_prev && !has_elem)
         {
             return Err(DecodeError::ReservedBits {
                 field: "op header",
@@ -567,6 +579,11 @@ impl<'a> Decoder<'a, '_> {
         let key = match (seq_key, has_elem) {
             (false, _) => Key::Map(self.cols.utf8(OP_KEY)?),
             (true, false) => Key::Seq(ElemId::Head),
+            (true, true) if elem_prev => {
+                let counter = own.wrapping_sub(1);
+                self.last_elem = counter;
+                Key::Seq(ElemId::Op(OpId::new(counter, actor)))
+            }
             (true, true) => {
                 let counter = self
                     .last_elem
