@@ -5,7 +5,7 @@ use super::handle::DocHandle;
 use super::keys::{self, DocId};
 use super::writer::{LogWriter, Ticket};
 use super::{Backend, Batch, MemoryBackend, RedbBackend, StoreError};
-use crate::{Applied, Document, Transaction};
+use crate::{Applied, Transaction};
 use mergedb_format::{
     decode_change, decode_log_record, encode_change, encode_log_record, ActorId, Change, ChangeHash,
 };
@@ -140,7 +140,7 @@ pub(crate) fn read_record(
 
 /// Whether the log key `key` is its actor's last: the next key, in key order,
 /// is another actor's or none.
-fn is_last_of_actor(key: &[u8], next: Option<&[u8]>) -> bool {
+pub(crate) fn is_last_of_actor(key: &[u8], next: Option<&[u8]>) -> bool {
     // A log key is its actor's prefix then 8 bytes of seq.
     let actor_part = key.len().saturating_sub(8);
     next.is_none_or(|n| n.len() != key.len() || n.get(..actor_part) != key.get(..actor_part))
@@ -310,83 +310,6 @@ impl Store {
         Ok(loaded)
     }
 
-    /// Reads a document's log, in log order, then its queue.
-    fn load(&self, id: &DocId) -> Result<Loaded, StoreError> {
-        self.load_with(
-            id,
-            self.inner.options.recovery == RecoveryMode::TruncateTornTail,
-        )
-    }
-
-    pub(crate) fn load_with(&self, id: &DocId, recover: bool) -> Result<Loaded, StoreError> {
-        self.require(id)?;
-        let backend = &self.inner.backend;
-        let mut doc = match backend.get(&keys::snapshot_key(id))? {
-            Some(bytes) => {
-                self.inner.history_loads.fetch_add(1, Ordering::Relaxed);
-                Document::load(&bytes, self.inner.actor)
-                    .map_err(|e| corrupt(id, &keys::snapshot_key(id), e))?
-            }
-            None => Document::with_actor(self.inner.actor),
-        };
-        let (mut records, log_bytes) = self.read_log(id, recover)?;
-        records.sort_unstable_by_key(|(p, _)| *p);
-        let next_position = records.last().map_or(0, |(p, _)| p + 1);
-        let log_records = records.len() as u64;
-        doc.apply_changes(records.into_iter().map(|(_, c)| c))?;
-        let mut queued = Vec::new();
-        for (key, value) in backend.scan_prefix(&keys::queue_prefix(id))? {
-            queued.push(decode_change(&value).map_err(|e| corrupt(id, &key, e))?);
-        }
-        let mut loaded = Loaded {
-            doc,
-            next_position,
-            pending: None,
-            log_records,
-            log_bytes,
-        };
-        // Queued changes whose deps arrived before a crash apply now, and move to the log.
-        let applied = loaded.doc.apply_changes(queued)?;
-        if !applied.applied.is_empty() {
-            let batch = self.log_batch(id, &mut loaded, &applied)?;
-            let mut pending = None;
-            self.persist(batch, &mut pending)?.wait()?;
-        }
-        Ok(loaded)
-    }
-
-    /// A document's valid log records, as (position, change). A corrupt record
-    /// fails the read, unless the store recovers torn tails and it is the last
-    /// record of its actor: then it is deleted, durably, and the rest is read.
-    /// Also gives the bytes of the records kept.
-    fn read_log(&self, id: &DocId, recover: bool) -> Result<(Vec<(u64, Change)>, u64), StoreError> {
-        let entries = self.inner.backend.scan_prefix(&keys::log_prefix(id))?;
-        let mut records = Vec::with_capacity(entries.len());
-        let mut bytes = 0;
-        let mut torn = Batch::new();
-        for (i, (key, value)) in entries.iter().enumerate() {
-            match read_record(id, key, value) {
-                Ok(record) => {
-                    bytes += value.len() as u64;
-                    records.push(record);
-                }
-                Err(e) => {
-                    let tail = recover
-                        && is_last_of_actor(key, entries.get(i + 1).map(|(k, _)| k.as_slice()));
-                    if !tail {
-                        return Err(e);
-                    }
-                    torn.delete(key.clone());
-                }
-            }
-        }
-        if !torn.is_empty() {
-            let mut pending = None;
-            self.persist(torn, &mut pending)?.wait()?;
-        }
-        Ok((records, bytes))
-    }
-
     /// A handle for reading a document. A compacted document whose log and
     /// queue are empty opens from its snapshot's state section alone, without
     /// decoding its history; any other loads whole (SPEC.md §5.5).
@@ -454,7 +377,7 @@ impl Store {
     }
 
     /// The log (and queue) writes for what `apply_changes` did.
-    fn log_batch(
+    pub(crate) fn log_batch(
         &self,
         id: &DocId,
         l: &mut Loaded,

@@ -9,6 +9,7 @@ mod db;
 mod handle;
 mod header_shield;
 mod keys;
+mod load;
 mod memory;
 mod redb_backend;
 #[cfg(feature = "sled")]

@@ -1,0 +1,333 @@
+//! Writing the history section's columns (SPEC.md §4.3).
+
+use super::*;
+use crate::change_layout::*;
+use crate::snapshot::columns::{write_actors, ColumnWriter};
+use crate::{ActorId, Change, ElemId, Key, ObjId, ObjType, OpAction, OpId, ScalarValue};
+
+/// An op id as the writer takes it: a counter and an index into the actor
+/// table given to [`HistoryWriter::new`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IdRef {
+    /// The op counter.
+    pub counter: u64,
+    /// The actor's index in the writer's table.
+    pub actor: u32,
+}
+
+/// An op's key, borrowed.
+#[derive(Clone, Copy, Debug)]
+pub enum KeyRef<'a> {
+    /// A map key.
+    Map(&'a str),
+    /// The head of a list.
+    Head,
+    /// A list element.
+    Elem(IdRef),
+}
+
+/// What an op does, borrowed.
+#[derive(Clone, Copy, Debug)]
+pub enum ActionRef<'a> {
+    /// Makes an object.
+    Make(ObjType),
+    /// Puts a string (the common case: one typed character).
+    PutStr(&'a str),
+    /// Puts any other scalar.
+    Put(&'a ScalarValue),
+    /// Deletes.
+    Delete,
+    /// Increments a counter.
+    Increment(i64),
+}
+
+/// One op, borrowed: what [`HistoryWriter::op`] takes.
+#[derive(Clone, Copy, Debug)]
+pub struct OpRef<'a> {
+    /// The object: `None` for the root.
+    pub obj: Option<IdRef>,
+    /// The key.
+    pub key: KeyRef<'a>,
+    /// Whether it inserts.
+    pub insert: bool,
+    /// What it does.
+    pub action: ActionRef<'a>,
+    /// Its preds, ascending in op id order (as the change holds them).
+    pub pred: &'a [IdRef],
+}
+
+/// A change's metadata, borrowed: what [`HistoryWriter::change`] takes.
+#[derive(Clone, Copy, Debug)]
+pub struct ChangeRef<'a> {
+    /// The actor's index in the writer's table.
+    pub actor: u32,
+    /// Its seq.
+    pub seq: u64,
+    /// Its start_op.
+    pub start_op: u64,
+    /// Its time.
+    pub time: i64,
+    /// Its message.
+    pub message: Option<&'a str>,
+    /// Its extra bytes.
+    pub extra: &'a [u8],
+    /// The indices (in push order) of the changes its deps name, each below
+    /// this change's own index, in any order.
+    pub deps: &'a [u32],
+    /// How many ops follow, through [`HistoryWriter::op`].
+    pub ops: usize,
+}
+
+/// Writes the history section: each change's metadata, then its ops.
+#[derive(Debug)]
+pub struct HistoryWriter {
+    cols: ColumnWriter<COLUMNS>,
+    actors: Vec<ActorId>,
+    /// Per actor index, the last seq written.
+    last_seq: Vec<u64>,
+    changes: u64,
+    next_start: u64,
+    last_time: i64,
+    /// The counter of the op being written, and the last elem counter.
+    own: u64,
+    last_elem: u64,
+    /// The actor of the change being written.
+    actor_now: u32,
+}
+
+impl HistoryWriter {
+    /// An empty history whose op ids name actors by index into `actors`.
+    pub fn new(actors: Vec<ActorId>) -> Self {
+        HistoryWriter {
+            cols: ColumnWriter::new(),
+            last_seq: vec![0; actors.len()],
+            actors,
+            changes: 0,
+            next_start: 1,
+            last_time: 0,
+            own: 0,
+            last_elem: 0,
+            actor_now: 0,
+        }
+    }
+
+    /// Reserves room for about `changes` changes and `ops` ops, so that the
+    /// columns of a large history are not copied as they grow.
+    pub fn reserve(&mut self, changes: usize, ops: usize) {
+        self.cols.col(CHANGE_DEPS).reserve(2 * changes);
+        self.cols.col(CHANGE_OPS).reserve(changes);
+        self.cols.col(OP_HEADER).reserve(ops);
+        self.cols.col(OP_BYTES).reserve(ops);
+        self.cols.col(OP_ELEM).reserve(ops / 2);
+    }
+
+    /// Starts a change; its `ops` ops follow.
+    pub fn change(&mut self, ch: ChangeRef<'_>) {
+        let c = &mut self.cols;
+        c.rle_u(CHANGE_ACTOR, u64::from(ch.actor));
+        let last = self.last_seq.get_mut(ch.actor as usize);
+        let expected_seq = last.as_deref().map_or(1, |s| s.wrapping_add(1));
+        c.rle_s(CHANGE_SEQ, ch.seq.wrapping_sub(expected_seq) as i64);
+        if let Some(last) = last {
+            *last = ch.seq;
+        }
+        c.rle_s(
+            CHANGE_START,
+            ch.start_op.wrapping_sub(self.next_start) as i64,
+        );
+        c.rle_s(CHANGE_TIME, ch.time.wrapping_sub(self.last_time));
+        match ch.message {
+            None => c.rle_u(CHANGE_MESSAGE, 0),
+            Some(m) => {
+                c.rle_u(CHANGE_MESSAGE, m.len() as u64 + 1);
+                c.col(CHANGE_MESSAGE_BYTES).extend_from_slice(m.as_bytes());
+            }
+        }
+        c.rle_u(CHANGE_EXTRA, ch.extra.len() as u64);
+        c.col(CHANGE_EXTRA_BYTES).extend_from_slice(ch.extra);
+        c.uleb(CHANGE_DEPS, ch.deps.len() as u64);
+        for d in ch.deps {
+            c.uleb(CHANGE_DEPS, self.changes.saturating_sub(u64::from(*d) + 1));
+        }
+        c.uleb(CHANGE_OPS, ch.ops as u64);
+        self.changes += 1;
+        self.own = ch.start_op;
+        self.actor_now = ch.actor;
+        self.next_start = ch.start_op.wrapping_add(ch.ops as u64);
+        self.last_time = ch.time;
+    }
+
+    /// Appends the next op of the current change.
+    pub fn op(&mut self, op: OpRef<'_>) {
+        let own = self.own;
+        self.own = own.wrapping_add(1);
+        let mut header = match op.action {
+            ActionRef::Make(_) => ACTION_MAKE,
+            ActionRef::Put(_) | ActionRef::PutStr(_) => ACTION_PUT,
+            ActionRef::Delete => ACTION_DELETE,
+            ActionRef::Increment(_) => ACTION_INCREMENT,
+        };
+        if op.insert {
+            header |= FLAG_INSERT;
+        }
+        if let Some(id) = op.obj {
+            header |= FLAG_OBJ_ID;
+            self.cols.rle_u(OP_OBJ, id.counter);
+            self.cols.rle_u(OP_OBJ_ACTOR, u64::from(id.actor));
+        }
+        let mut elem = None;
+        match op.key {
+            KeyRef::Map(k) => self.cols.bytes(OP_KEY, k.as_bytes()),
+            KeyRef::Head => header |= FLAG_SEQ_KEY,
+            KeyRef::Elem(id) => {
+                header |= FLAG_SEQ_KEY | FLAG_ELEM_ID;
+                if id.actor == self.actor_now && id.counter.wrapping_add(1) == own {
+                    header |= FLAG_ELEM_PREV;
+                } else {
+                    // The delta from the last element named: small when
+                    // editing near where the last edit was.
+                    let delta = id.counter.wrapping_sub(self.last_elem) as i64;
+                    self.cols.rle_s(OP_ELEM, delta);
+                    self.cols.rle_u(OP_ELEM_ACTOR, u64::from(id.actor));
+                }
+                self.last_elem = id.counter;
+                elem = Some(id);
+            }
+        }
+        let pred_is_elem = !op.insert && elem.is_some() && op.pred == elem.as_slice();
+        if pred_is_elem {
+            header |= FLAG_PRED_IS_ELEM;
+        }
+        self.cols.byte(OP_HEADER, header);
+        self.action(op.action);
+        if !op.insert && !pred_is_elem {
+            self.cols.uleb(OP_PRED, op.pred.len() as u64);
+            for p in op.pred {
+                self.cols
+                    .uleb(OP_PRED, own.wrapping_sub(p.counter).wrapping_sub(1));
+                self.cols.uleb(OP_PRED, u64::from(p.actor));
+            }
+        }
+    }
+
+    fn action(&mut self, action: ActionRef<'_>) {
+        let c = &mut self.cols;
+        match action {
+            ActionRef::Make(t) => c.rle_u(
+                OP_TAG,
+                match t {
+                    ObjType::Map => OBJ_MAP,
+                    ObjType::List => OBJ_LIST,
+                    ObjType::Text => OBJ_TEXT,
+                }
+                .into(),
+            ),
+            ActionRef::PutStr(s) => write_value_parts(c, TAG_STR, Some(s.as_bytes())),
+            ActionRef::Put(v) => write_value(c, v),
+            ActionRef::Delete => {}
+            ActionRef::Increment(by) => c.sleb(OP_NUM, by),
+        }
+    }
+
+    /// Appends a whole change. Its actors, and those of the op ids it names,
+    /// must be in the writer's table (an id naming another is written as actor
+    /// 0, and the snapshot then holds a different change). For tests and tools;
+    /// the engine writes through [`HistoryWriter::change`] and [`HistoryWriter::op`].
+    pub fn push(&mut self, change: &Change, deps: &[u32]) {
+        let index = |a: &ActorId| self.actors.iter().position(|x| x == a).unwrap_or(0) as u32;
+        let id = |o: &OpId| IdRef {
+            counter: o.counter,
+            actor: index(&o.actor),
+        };
+        let ops: Vec<(Option<IdRef>, KeyRef<'_>, Vec<IdRef>)> = change
+            .ops
+            .iter()
+            .map(|op| {
+                let obj = match &op.obj {
+                    ObjId::Root => None,
+                    ObjId::Op(o) => Some(id(o)),
+                };
+                let key = match &op.key {
+                    Key::Map(k) => KeyRef::Map(k),
+                    Key::Seq(ElemId::Head) => KeyRef::Head,
+                    Key::Seq(ElemId::Op(o)) => KeyRef::Elem(id(o)),
+                };
+                (obj, key, op.pred.iter().map(id).collect())
+            })
+            .collect();
+        let actor = index(&change.actor);
+        self.change(ChangeRef {
+            actor,
+            seq: change.seq,
+            start_op: change.start_op,
+            time: change.time,
+            message: change.message.as_deref(),
+            extra: &change.extra,
+            deps,
+            ops: change.ops.len(),
+        });
+        for (op, (obj, key, pred)) in change.ops.iter().zip(&ops) {
+            let action = match &op.action {
+                OpAction::MakeObject(t) => ActionRef::Make(*t),
+                OpAction::Put(ScalarValue::Str(s)) => ActionRef::PutStr(s),
+                OpAction::Put(v) => ActionRef::Put(v),
+                OpAction::Delete => ActionRef::Delete,
+                OpAction::Increment(by) => ActionRef::Increment(*by),
+            };
+            self.op(OpRef {
+                obj: *obj,
+                key: *key,
+                insert: op.insert,
+                action,
+                pred,
+            });
+        }
+    }
+
+    /// The raw (uncompressed) section.
+    pub fn finish(self) -> Vec<u8> {
+        let mut out = Vec::new();
+        write_actors(&mut out, &self.actors);
+        crate::reader::write_uleb(&mut out, self.changes);
+        self.cols.finish(&mut out);
+        out
+    }
+}
+
+fn write_value_parts(c: &mut ColumnWriter<COLUMNS>, tag: u8, bytes: Option<&[u8]>) {
+    c.rle_u(OP_TAG, tag.into());
+    if let Some(b) = bytes {
+        c.rle_u(OP_LEN, b.len() as u64);
+        c.col(OP_BYTES).extend_from_slice(b);
+    }
+}
+
+fn write_value(c: &mut ColumnWriter<COLUMNS>, v: &ScalarValue) {
+    let (tag, bytes): (u8, Option<&[u8]>) = match v {
+        ScalarValue::Null => (TAG_NULL, None),
+        ScalarValue::Bool(false) => (TAG_FALSE, None),
+        ScalarValue::Bool(true) => (TAG_TRUE, None),
+        ScalarValue::Int(i) | ScalarValue::Counter(i) | ScalarValue::Timestamp(i) => {
+            c.sleb(OP_NUM, *i);
+            (
+                match v {
+                    ScalarValue::Int(_) => TAG_INT,
+                    ScalarValue::Counter(_) => TAG_COUNTER,
+                    _ => TAG_TIMESTAMP,
+                },
+                None,
+            )
+        }
+        ScalarValue::Uint(u) => {
+            c.uleb(OP_NUM, *u);
+            (TAG_UINT, None)
+        }
+        ScalarValue::F64(f) => {
+            c.col(OP_NUM).extend_from_slice(&f.to_le_bytes());
+            (TAG_F64, None)
+        }
+        ScalarValue::Str(s) => (TAG_STR, Some(s.as_bytes())),
+        ScalarValue::Bytes(b) => (TAG_BYTES, Some(b.as_slice())),
+    };
+    write_value_parts(c, tag, bytes);
+}
