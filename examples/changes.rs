@@ -132,6 +132,11 @@ fn main() -> Result<()> {
         std::fs::write(target.join("seed-snapshot"), alice.save()?)?;
         let state = mergedb::format::snapshot::encode_state(&alice.state());
         std::fs::write(target.join("seed-state"), state)?;
+        // The load target takes bare history sections.
+        let target = dir.join("snapshot_load");
+        std::fs::create_dir_all(&target)?;
+        let history = mergedb::format::snapshot::parse_snapshot(&alice.save()?)?.history_raw()?;
+        std::fs::write(target.join("seed-history"), history)?;
     }
     assert_eq!(
         alice.to_json(),

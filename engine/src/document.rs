@@ -112,18 +112,21 @@ impl Document {
     pub(crate) fn rebuild_change(&self, i: u32) -> Change {
         let c = self.history.get(i);
         let rare = self.history.rare(i);
+        // A loaded history keeps its deps in index order, not hash order.
+        let mut deps: Vec<ChangeHash> = self
+            .history
+            .deps(i)
+            .iter()
+            .map(|d| self.history.get(*d).hash)
+            .collect();
+        deps.sort_unstable();
         Change {
             actor: self.ops.actors.get(c.actor),
             seq: self.history.seq_of(i),
             start_op: self.history.start_op(i, &self.ops),
             time: c.time,
             message: rare.message,
-            deps: self
-                .history
-                .deps(i)
-                .iter()
-                .map(|d| self.history.get(*d).hash)
-                .collect(),
+            deps,
             ops: (c.first_op..c.first_op + self.history.n_ops(i))
                 .map(|k| self.ops.export_op(k))
                 .collect(),

@@ -81,6 +81,36 @@ fn table_hash(hash: &ChangeHash) -> u64 {
     u64::from_le_bytes(first)
 }
 
+/// Hashes in history order, with the index `History` keeps of them: built
+/// apart from a history, on the thread that computes the hashes.
+#[derive(Debug, Default)]
+pub(crate) struct HashIndex {
+    hashes: Vec<ChangeHash>,
+    index: HashTable<u32>,
+}
+
+impl HashIndex {
+    pub fn with_capacity(n: usize) -> Self {
+        HashIndex {
+            hashes: Vec::with_capacity(n),
+            index: HashTable::with_capacity(n),
+        }
+    }
+
+    /// The hash of change `i`, if pushed.
+    pub fn get(&self, i: u32) -> Option<&ChangeHash> {
+        self.hashes.get(i as usize)
+    }
+
+    pub fn push(&mut self, hash: ChangeHash) {
+        let i = self.hashes.len() as u32;
+        self.hashes.push(hash);
+        let hashes = &self.hashes;
+        self.index
+            .insert_unique(table_hash(&hash), i, |x| table_hash(&hashes[*x as usize]));
+    }
+}
+
 /// A new change's place: who made it, its ops, and when.
 pub(crate) struct NewChange<'a> {
     pub hash: ChangeHash,
@@ -132,6 +162,12 @@ impl History {
             .get(i as usize + 1)
             .map_or(self.dep_arena.len(), |c| c.dep_at as usize);
         &self.dep_arena[start..end]
+    }
+
+    /// Makes room for `n` more changes, not indexed by hash (`push_unindexed`).
+    pub fn reserve_unindexed(&mut self, n: usize) {
+        self.changes.reserve(n);
+        self.dep_arena.reserve(n);
     }
 
     /// Makes room for `n` more changes.
@@ -240,6 +276,30 @@ impl History {
 
     /// Adds a change whose deps are all present.
     pub fn push(&mut self, new: NewChange<'_>) {
+        let (i, hash) = (self.changes.len() as u32, new.hash);
+        self.push_unindexed(new);
+        let changes = &self.changes;
+        self.by_hash.insert_unique(table_hash(&hash), i, |x| {
+            table_hash(&changes[*x as usize].hash)
+        });
+    }
+
+    /// Gives every change its hash, and the index of them; for a history
+    /// built by `push_unindexed`, whose hashes were computed apart. `false`
+    /// (and nothing changed) unless there is one hash per change.
+    pub fn set_hashes(&mut self, hashes: HashIndex) -> bool {
+        if hashes.hashes.len() != self.changes.len() {
+            return false;
+        }
+        for (c, h) in self.changes.iter_mut().zip(hashes.hashes) {
+            c.hash = h;
+        }
+        self.by_hash = hashes.index;
+        true
+    }
+
+    /// `push`, without the hash index, which `set_hashes` builds at the end.
+    pub fn push_unindexed(&mut self, new: NewChange<'_>) {
         let i = self.changes.len() as u32;
         self.changes.push(StoredChange {
             hash: new.hash,
@@ -255,10 +315,6 @@ impl History {
             rare.empty_start_op = Some(new.start_op);
         }
         self.dep_arena.extend_from_slice(new.deps);
-        let changes = &self.changes;
-        self.by_hash.insert_unique(table_hash(&new.hash), i, |x| {
-            table_hash(&changes[*x as usize].hash)
-        });
         if rare != Rare::default() {
             self.rare.insert(i, rare);
         }

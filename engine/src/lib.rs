@@ -17,6 +17,7 @@ mod json;
 mod opset;
 mod read;
 mod snapshot;
+mod snapshot_load;
 mod state_view;
 pub mod store;
 mod transaction;

@@ -2,8 +2,8 @@
 
 use crate::{Document, EngineError, Value};
 use mergedb_format::snapshot::{
-    assemble_snapshot, encode_state, parse_snapshot, ChangeRef, DocState, HistoryWriter, StateBody,
-    StateObject, StateSection, StateValue,
+    assemble_snapshot, decode_history_each, encode_state, parse_snapshot, ChangeRef, DocState,
+    HistoryWriter, StateBody, StateObject, StateSection, StateValue,
 };
 use mergedb_format::{ActorId, Change, ChangeHash, ObjId, ObjType};
 use std::collections::VecDeque;
@@ -116,13 +116,22 @@ impl Document {
         history
     }
 
-    /// Loads a snapshot: decodes its history section (not its state) and
-    /// applies every change, so the document is ready to merge and edit.
-    /// Changes are applied in chunks as they are decoded, so the decoded
-    /// changes of the whole history are never in memory at once; the history
-    /// is in causal order, so every chunk applies as it comes.
-    pub fn load(bytes: &[u8], actor: ActorId) -> Result<Document, EngineError> {
+    /// Loads a snapshot as the reference does, change by change: decodes
+    /// each change of its history and applies it through `apply_changes`'
+    /// checks. `load` gives the same document, or the same error; tests and
+    /// the fuzzer hold the two side by side.
+    #[doc(hidden)]
+    pub fn load_reference(bytes: &[u8], actor: ActorId) -> Result<Document, EngineError> {
         let snapshot = parse_snapshot(bytes)?;
+        Document::load_history_reference(&snapshot.history_raw()?, actor)
+    }
+
+    /// `load_reference` from a raw history section: applies its changes in chunks as they are
+    /// decoded, so the decoded changes of the whole history are never in
+    /// memory at once; the history is in causal order, so every chunk applies
+    /// as it comes.
+    #[doc(hidden)]
+    pub fn load_history_reference(raw: &[u8], actor: ActorId) -> Result<Document, EngineError> {
         let mut doc = Document::with_actor(actor);
         let mut chunk = Vec::with_capacity(CHUNK);
         let mut applied = Ok(());
@@ -131,7 +140,7 @@ impl Document {
             let changes = chunk.drain(..).map(|(c, h)| (c, Some(h)));
             doc.apply_batch(changes).map(drop)
         };
-        snapshot.history_each(|change, hash| {
+        decode_history_each(raw, |change, hash| {
             chunk.push((change, hash));
             if chunk.len() == CHUNK && applied.is_ok() {
                 applied = apply(&mut doc, &mut chunk);

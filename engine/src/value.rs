@@ -1,5 +1,6 @@
 //! Values as the engine stores them, and as it returns them.
 
+use mergedb_format::snapshot::ValueRef;
 use mergedb_format::{ObjType, ScalarValue};
 
 /// What a read returns at a key: an object of some type, or a scalar. A counter
@@ -45,22 +46,26 @@ pub(crate) enum Val {
 
 impl Val {
     pub fn from_scalar(v: &ScalarValue) -> Val {
+        Val::from_ref(ValueRef::of(v))
+    }
+
+    pub fn from_ref(v: ValueRef<'_>) -> Val {
         match v {
-            ScalarValue::Null => Val::Null,
-            ScalarValue::Bool(b) => Val::Bool(*b),
-            ScalarValue::Int(i) => Val::Int(*i),
-            ScalarValue::Uint(u) => Val::Uint(*u),
-            ScalarValue::F64(f) => Val::F64(*f),
-            ScalarValue::Str(s) => {
+            ValueRef::Null => Val::Null,
+            ValueRef::Bool(b) => Val::Bool(b),
+            ValueRef::Int(i) => Val::Int(i),
+            ValueRef::Uint(u) => Val::Uint(u),
+            ValueRef::F64(f) => Val::F64(f),
+            ValueRef::Str(s) => {
                 let mut chars = s.chars();
                 match (chars.next(), chars.next()) {
                     (Some(c), None) => Val::Char(c),
-                    _ => Val::Str(Box::new(s.clone())),
+                    _ => Val::Str(Box::new(s.to_string())),
                 }
             }
-            ScalarValue::Bytes(b) => Val::Bytes(Box::new(b.clone())),
-            ScalarValue::Counter(c) => Val::Counter(*c),
-            ScalarValue::Timestamp(t) => Val::Timestamp(*t),
+            ValueRef::Bytes(b) => Val::Bytes(Box::new(b.to_vec())),
+            ValueRef::Counter(c) => Val::Counter(c),
+            ValueRef::Timestamp(t) => Val::Timestamp(t),
         }
     }
 

@@ -26,6 +26,12 @@ impl ActorId {
     pub const MAX_LEN: usize = 32;
     /// The length of a random actor id, in bytes.
     pub const RANDOM_LEN: usize = 16;
+    /// The one-byte id 0: a stand-in where an index that has been checked
+    /// against a table must still yield something.
+    pub(crate) const PLACEHOLDER: ActorId = ActorId {
+        len: 1,
+        bytes: [0; ActorId::MAX_LEN],
+    };
 
     /// An actor id with these bytes.
     pub fn new(bytes: &[u8]) -> Result<Self, InvalidActorId> {

@@ -2,8 +2,8 @@
 
 use crate::change_layout::*;
 use crate::reader::{write_sleb, write_uleb};
-use crate::{ActorId, Change, ElemId, InvalidChange, Key, ObjId, ObjType, Op, OpAction, OpId};
-use crate::{ChangeHash, ScalarValue};
+use crate::snapshot::{ActionView, ChangeView, IdRef, KeyRef, OpView, ValueRef};
+use crate::{ActorId, Change, ChangeHash, InvalidChange, ObjType, ScalarValue};
 
 /// Encodes a valid change in its one canonical form.
 ///
@@ -18,70 +18,88 @@ pub fn encode_change(change: &Change) -> Result<Vec<u8>, InvalidChange> {
 /// buffer across many changes saves an allocation each.
 pub fn encode_change_into(change: &Change, out: &mut Vec<u8>) -> Result<(), InvalidChange> {
     change.check()?;
+    let mut actors = Vec::new();
+    let view = ChangeView::of_change(change, &mut actors);
+    encode_view_into(&view, &actors, &change.deps, out);
+    Ok(())
+}
+
+/// Encodes a checked change view (its op ids index `actors`; `deps` are its
+/// deps' hashes, ascending) in the canonical form, replacing what `out`
+/// held: the bytes whose SHA-256 is the change's hash.
+pub fn encode_view_into(
+    view: &ChangeView<'_>,
+    actors: &[ActorId],
+    deps: &[ChangeHash],
+    out: &mut Vec<u8>,
+) {
+    let mut parts = Vec::new();
+    let head = encode_view_parts(view, actors, &mut parts);
+    let (head, tail) = parts.split_at(head.min(parts.len()));
+    frame_change(head, deps, tail, out);
+}
+
+/// Appends a checked change view's body to `out` in two parts, the part
+/// before its deps' hashes and the part after, and returns the length of
+/// the first. A loader encodes changes this way while another thread, which
+/// knows the deps' hashes, joins the parts with [`frame_change`].
+pub fn encode_view_parts(view: &ChangeView<'_>, actors: &[ActorId], out: &mut Vec<u8>) -> usize {
+    let start = out.len();
+    let me = actor_of(actors, view.actor);
+    write_actor(out, me);
+    write_uleb(out, view.seq);
+    write_uleb(out, view.start_op);
+    write_sleb(out, view.time);
+    match view.message {
+        None => out.push(0),
+        Some(m) => {
+            write_uleb(out, m.len() as u64 + 1);
+            out.extend_from_slice(m.as_bytes());
+        }
+    }
+    let head = out.len() - start;
+    let others = OtherActors::of(view, actors, me);
+    write_uleb(out, others.sorted.len() as u64);
+    others.sorted.iter().for_each(|a| write_actor(out, a));
+    write_uleb(out, view.ops.len() as u64);
+    for (i, op) in view.ops.iter().enumerate() {
+        let own = view.start_op.wrapping_add(i as u64);
+        write_op(out, view, op, own, &others);
+    }
+    out.extend_from_slice(view.extra);
+    head
+}
+
+/// The whole encoding of a change, replacing what `out` held: the frame,
+/// then the body from the parts [`encode_view_parts`] wrote, with the deps
+/// (their count, then their hashes, ascending) between them.
+pub fn frame_change(head: &[u8], deps: &[ChangeHash], tail: &[u8], out: &mut Vec<u8>) {
+    let n = deps.len() as u64;
+    let body_len = (head.len() + uleb_len(n) + 32 * deps.len() + tail.len()) as u64;
     out.clear();
     out.extend_from_slice(&CHANGE_MAGIC);
     out.push(CHANGE_VERSION);
     out.extend_from_slice(&[0; 4]);
-    // Room for the longest length; the body moves back once its length is known.
-    out.extend_from_slice(&[0; MAX_LEB]);
-    let body_start = out.len();
-    write_body(change, out);
-    let body_len = out.len() - body_start;
-    let mut leb = [0u8; MAX_LEB];
-    let mut n = 0;
-    let mut v = body_len as u64;
-    loop {
-        let byte = (v & 0x7f) as u8;
-        v >>= 7;
-        if let Some(slot) = leb.get_mut(n) {
-            *slot = if v == 0 { byte } else { byte | 0x80 };
-        }
-        n += 1;
-        if v == 0 {
-            break;
-        }
-    }
-    if let (Some(slot), Some(len)) = (out.get_mut(LENGTH_OFFSET..LENGTH_OFFSET + n), leb.get(..n)) {
-        slot.copy_from_slice(len);
-    }
-    out.copy_within(body_start.., LENGTH_OFFSET + n);
-    out.truncate(LENGTH_OFFSET + n + body_len);
+    write_uleb(out, body_len);
+    out.extend_from_slice(head);
+    write_uleb(out, n);
+    deps.iter().for_each(|d| out.extend_from_slice(&d.0));
+    out.extend_from_slice(tail);
     let crc = crc32fast::hash(out.get(LENGTH_OFFSET..).unwrap_or_default());
     if let Some(slot) = out.get_mut(CRC_OFFSET..LENGTH_OFFSET) {
         slot.copy_from_slice(&crc.to_le_bytes());
     }
-    Ok(())
 }
 
-/// The longest uLEB128, in bytes.
-const MAX_LEB: usize = 10;
+/// How many bytes the uLEB128 of `v` takes.
+fn uleb_len(v: u64) -> usize {
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
+}
 
-fn write_body(change: &Change, body: &mut Vec<u8>) {
-    let actors = OtherActors::of(change);
-    write_actor(body, &change.actor);
-    write_uleb(body, change.seq);
-    write_uleb(body, change.start_op);
-    write_sleb(body, change.time);
-    match &change.message {
-        None => body.push(0),
-        Some(m) => {
-            write_uleb(body, m.len() as u64 + 1);
-            body.extend_from_slice(m.as_bytes());
-        }
-    }
-    write_uleb(body, change.deps.len() as u64);
-    change
-        .deps
-        .iter()
-        .for_each(|d| body.extend_from_slice(&d.0));
-    write_uleb(body, actors.sorted.len() as u64);
-    actors.sorted.iter().for_each(|a| write_actor(body, a));
-    write_uleb(body, change.ops.len() as u64);
-    for (i, op) in change.ops.iter().enumerate() {
-        let own = change.start_op + i as u64;
-        write_op(body, op, own, &actors, &change.actor);
-    }
-    body.extend_from_slice(&change.extra);
+/// The actor at `i`; a view's indices are checked against its table, so the
+/// fallback is never taken.
+fn actor_of(actors: &[ActorId], i: u32) -> &ActorId {
+    actors.get(i as usize).unwrap_or(&ActorId::PLACEHOLDER)
 }
 
 /// Encodes a change and hashes the encoding.
@@ -93,34 +111,43 @@ pub fn encode_change_with_hash(change: &Change) -> Result<(Vec<u8>, ChangeHash),
 
 /// The actors an op names other than the change's own, in ascending order.
 /// Index 0 is the change's actor; this table's entry `i` is index `i + 1`.
-struct OtherActors {
+struct OtherActors<'t> {
     sorted: Vec<ActorId>,
+    /// The view's table, and the change's own actor.
+    table: &'t [ActorId],
+    me: ActorId,
 }
 
-impl OtherActors {
-    fn of(change: &Change) -> Self {
+impl<'t> OtherActors<'t> {
+    fn of(view: &ChangeView<'_>, table: &'t [ActorId], me: &ActorId) -> Self {
         let mut sorted: Vec<ActorId> = Vec::new();
-        let mut note = |id: &OpId| {
-            if id.actor != change.actor {
-                sorted.push(id.actor);
+        let mut note = |id: &IdRef| {
+            let actor = actor_of(table, id.actor);
+            if actor != me {
+                sorted.push(*actor);
             }
         };
-        for op in &change.ops {
-            if let ObjId::Op(id) = &op.obj {
+        for op in &view.ops {
+            if let Some(id) = &op.obj {
                 note(id);
             }
-            if let Key::Seq(ElemId::Op(id)) = &op.key {
+            if let KeyRef::Elem(id) = &op.key {
                 note(id);
             }
-            op.pred.iter().for_each(&mut note);
+            view.preds(op).iter().for_each(&mut note);
         }
         sorted.sort_unstable();
         sorted.dedup();
-        OtherActors { sorted }
+        OtherActors {
+            sorted,
+            table,
+            me: *me,
+        }
     }
 
-    fn index(&self, actor: &ActorId, own: &ActorId) -> u64 {
-        if actor == own {
+    fn index(&self, id: &IdRef) -> u64 {
+        let actor = actor_of(self.table, id.actor);
+        if *actor == self.me {
             return 0;
         }
         // Every actor an op names was collected by `of`.
@@ -134,57 +161,62 @@ fn write_actor(out: &mut Vec<u8>, actor: &ActorId) {
     out.extend_from_slice(actor.as_bytes());
 }
 
-fn write_op(out: &mut Vec<u8>, op: &Op, own: u64, actors: &OtherActors, me: &ActorId) {
+fn write_op(
+    out: &mut Vec<u8>,
+    view: &ChangeView<'_>,
+    op: &OpView<'_>,
+    own: u64,
+    actors: &OtherActors<'_>,
+) {
     let mut header = match op.action {
-        OpAction::MakeObject(_) => ACTION_MAKE,
-        OpAction::Put(_) => ACTION_PUT,
-        OpAction::Delete => ACTION_DELETE,
-        OpAction::Increment(_) => ACTION_INCREMENT,
+        ActionView::Make(_) => ACTION_MAKE,
+        ActionView::Put(_) => ACTION_PUT,
+        ActionView::Delete => ACTION_DELETE,
+        ActionView::Increment(_) => ACTION_INCREMENT,
     };
     if op.insert {
         header |= FLAG_INSERT;
     }
-    if let ObjId::Op(_) = op.obj {
+    if op.obj.is_some() {
         header |= FLAG_OBJ_ID;
     }
     match op.key {
-        Key::Seq(ElemId::Op(_)) => header |= FLAG_SEQ_KEY | FLAG_ELEM_ID,
-        Key::Seq(ElemId::Head) => header |= FLAG_SEQ_KEY,
-        Key::Map(_) => {}
+        KeyRef::Elem(_) => header |= FLAG_SEQ_KEY | FLAG_ELEM_ID,
+        KeyRef::Head => header |= FLAG_SEQ_KEY,
+        KeyRef::Map(_) => {}
     }
     out.push(header);
-    if let ObjId::Op(id) = &op.obj {
+    if let Some(id) = &op.obj {
         write_uleb(out, id.counter);
-        write_uleb(out, actors.index(&id.actor, me));
+        write_uleb(out, actors.index(id));
     }
     match &op.key {
-        Key::Seq(ElemId::Op(id)) => write_earlier(out, id, own, actors, me),
-        Key::Seq(ElemId::Head) => {}
-        Key::Map(k) => write_bytes(out, k.as_bytes()),
+        KeyRef::Elem(id) => write_earlier(out, id, own, actors),
+        KeyRef::Head => {}
+        KeyRef::Map(k) => write_bytes(out, k.as_bytes()),
     }
-    match &op.action {
-        OpAction::MakeObject(t) => out.push(match t {
+    match op.action {
+        ActionView::Make(t) => out.push(match t {
             ObjType::Map => OBJ_MAP,
             ObjType::List => OBJ_LIST,
             ObjType::Text => OBJ_TEXT,
         }),
-        OpAction::Put(v) => write_value(out, v),
-        OpAction::Delete => {}
-        OpAction::Increment(by) => write_sleb(out, *by),
+        ActionView::Put(v) => write_value_ref(out, v),
+        ActionView::Delete => {}
+        ActionView::Increment(by) => write_sleb(out, by),
     }
     if !op.insert {
-        write_uleb(out, op.pred.len() as u64);
-        op.pred
-            .iter()
-            .for_each(|p| write_earlier(out, p, own, actors, me));
+        let pred = view.preds(op);
+        write_uleb(out, pred.len() as u64);
+        pred.iter().for_each(|p| write_earlier(out, p, own, actors));
     }
 }
 
 /// An op id that is known to be earlier than the op's own: stored as the
 /// distance back from the own counter, which is small for nearby ops.
-fn write_earlier(out: &mut Vec<u8>, id: &OpId, own: u64, actors: &OtherActors, me: &ActorId) {
-    write_uleb(out, own - id.counter - 1);
-    write_uleb(out, actors.index(&id.actor, me));
+fn write_earlier(out: &mut Vec<u8>, id: &IdRef, own: u64, actors: &OtherActors<'_>) {
+    write_uleb(out, own.wrapping_sub(id.counter).wrapping_sub(1));
+    write_uleb(out, actors.index(id));
 }
 
 fn write_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
@@ -193,37 +225,41 @@ fn write_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
 }
 
 pub(crate) fn write_value(out: &mut Vec<u8>, value: &ScalarValue) {
+    write_value_ref(out, ValueRef::of(value));
+}
+
+fn write_value_ref(out: &mut Vec<u8>, value: ValueRef<'_>) {
     match value {
-        ScalarValue::Null => out.push(TAG_NULL),
-        ScalarValue::Bool(false) => out.push(TAG_FALSE),
-        ScalarValue::Bool(true) => out.push(TAG_TRUE),
-        ScalarValue::Int(i) => {
+        ValueRef::Null => out.push(TAG_NULL),
+        ValueRef::Bool(false) => out.push(TAG_FALSE),
+        ValueRef::Bool(true) => out.push(TAG_TRUE),
+        ValueRef::Int(i) => {
             out.push(TAG_INT);
-            write_sleb(out, *i);
+            write_sleb(out, i);
         }
-        ScalarValue::Uint(u) => {
+        ValueRef::Uint(u) => {
             out.push(TAG_UINT);
-            write_uleb(out, *u);
+            write_uleb(out, u);
         }
-        ScalarValue::F64(f) => {
+        ValueRef::F64(f) => {
             out.push(TAG_F64);
             out.extend_from_slice(&f.to_le_bytes());
         }
-        ScalarValue::Str(s) => {
+        ValueRef::Str(s) => {
             out.push(TAG_STR);
             write_bytes(out, s.as_bytes());
         }
-        ScalarValue::Bytes(b) => {
+        ValueRef::Bytes(b) => {
             out.push(TAG_BYTES);
             write_bytes(out, b);
         }
-        ScalarValue::Counter(c) => {
+        ValueRef::Counter(c) => {
             out.push(TAG_COUNTER);
-            write_sleb(out, *c);
+            write_sleb(out, c);
         }
-        ScalarValue::Timestamp(t) => {
+        ValueRef::Timestamp(t) => {
             out.push(TAG_TIMESTAMP);
-            write_sleb(out, *t);
+            write_sleb(out, t);
         }
     }
 }

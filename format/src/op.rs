@@ -76,37 +76,84 @@ pub enum OpRule {
 impl Op {
     /// Checks the rules of SPEC.md §3.4 for an op whose own counter is `own`.
     pub fn check(&self, own: u64) -> Result<(), OpRule> {
-        let earlier = |id: &OpId| match id.counter {
+        let shape = OpShape {
+            obj: match &self.obj {
+                ObjId::Root => None,
+                ObjId::Op(id) => Some(id.counter),
+            },
+            key: match &self.key {
+                Key::Map(_) => ShapeKey::Map,
+                Key::Seq(ElemId::Head) => ShapeKey::Head,
+                Key::Seq(ElemId::Op(id)) => ShapeKey::Elem(id.counter),
+            },
+            insert: self.insert,
+            put_or_make: matches!(self.action, OpAction::MakeObject(_) | OpAction::Put(_)),
+        };
+        let ascending = !self.pred.windows(2).any(|w| matches!(w, [a, b] if a >= b));
+        shape.check(own, self.pred.iter().map(|p| p.counter), ascending)
+    }
+}
+
+/// What the rules of SPEC.md §3.4 look at in an op. A decoded [`Op`] and a
+/// snapshot's borrowed op view both reduce to it, so both meet the same rules.
+pub(crate) struct OpShape {
+    /// The object's counter; `None` for the root.
+    pub obj: Option<u64>,
+    pub key: ShapeKey,
+    pub insert: bool,
+    /// Whether it makes an object or puts a value (else it deletes or increments).
+    pub put_or_make: bool,
+}
+
+/// The kind of an op's key, and an element's counter.
+pub(crate) enum ShapeKey {
+    Map,
+    Head,
+    Elem(u64),
+}
+
+impl OpShape {
+    /// Checks the rules for an op with counter `own` whose preds have these
+    /// counters, and are (`ascending`) strictly ascending in op id order.
+    pub(crate) fn check(
+        &self,
+        own: u64,
+        pred: impl ExactSizeIterator<Item = u64>,
+        ascending: bool,
+    ) -> Result<(), OpRule> {
+        let earlier = |counter: u64| match counter {
             0 => Err(OpRule::ZeroCounter),
             c if c >= own => Err(OpRule::NotEarlier { named: c, own }),
             _ => Ok(()),
         };
-        if let ObjId::Op(id) = &self.obj {
-            earlier(id)?;
+        if let Some(counter) = self.obj {
+            earlier(counter)?;
         }
-        if self.obj == ObjId::Root && matches!(self.key, Key::Seq(_)) {
+        if self.obj.is_none() && !matches!(self.key, ShapeKey::Map) {
             return Err(OpRule::RootIsMap);
         }
-        match &self.key {
-            Key::Seq(ElemId::Op(id)) => earlier(id)?,
-            Key::Seq(ElemId::Head) if !self.insert => return Err(OpRule::HeadWithoutInsert),
-            Key::Map(_) if self.insert => return Err(OpRule::InsertIntoMap),
+        match self.key {
+            ShapeKey::Elem(counter) => earlier(counter)?,
+            ShapeKey::Head if !self.insert => return Err(OpRule::HeadWithoutInsert),
+            ShapeKey::Map if self.insert => return Err(OpRule::InsertIntoMap),
             _ => {}
         }
+        let n_pred = pred.len();
         if self.insert {
-            if !matches!(self.action, OpAction::MakeObject(_) | OpAction::Put(_)) {
+            if !self.put_or_make {
                 return Err(OpRule::InsertAction);
             }
-            if !self.pred.is_empty() {
+            if n_pred > 0 {
                 return Err(OpRule::InsertWithPred);
             }
         }
-        if matches!(self.action, OpAction::Delete | OpAction::Increment(_)) && self.pred.is_empty()
-        {
+        if !self.put_or_make && n_pred == 0 {
             return Err(OpRule::EmptyPred);
         }
-        self.pred.iter().try_for_each(earlier)?;
-        if self.pred.windows(2).any(|w| matches!(w, [a, b] if a >= b)) {
+        for counter in pred {
+            earlier(counter)?;
+        }
+        if !ascending {
             return Err(OpRule::PredOrder);
         }
         Ok(())

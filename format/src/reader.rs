@@ -113,9 +113,12 @@ impl<'a> Reader<'a> {
 
     /// Bytes that must be UTF-8.
     pub(crate) fn utf8(bytes: &[u8], field: &'static str, offset: usize) -> Result<String> {
-        std::str::from_utf8(bytes)
-            .map(str::to_owned)
-            .map_err(|_| DecodeError::InvalidUtf8 { field, offset })
+        Self::str(bytes, field, offset).map(str::to_owned)
+    }
+
+    /// Bytes that must be UTF-8, borrowed.
+    pub(crate) fn str<'b>(bytes: &'b [u8], field: &'static str, offset: usize) -> Result<&'b str> {
+        std::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8 { field, offset })
     }
 
     /// An unsigned LEB128 integer of at most 64 bits, in its shortest form.

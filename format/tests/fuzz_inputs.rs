@@ -4,11 +4,14 @@
 //!   re-encode to the same bytes.
 //! - `fuzz/seeds/snapshot_decode/*` are a real snapshot and a state section:
 //!   each must decode.
+//! - `fuzz/seeds/snapshot_load/seed-history` is a real raw history section:
+//!   it must decode.
+
 //! - `format/tests/regressions/*` are inputs that once crashed or misled a fuzz
 //!   target (see fuzz/README.md). Each must decode to an error, or else to a
 //!   change that re-encodes to exactly its bytes; never a panic.
 
-use mergedb_format::snapshot::{decode_state, parse_snapshot};
+use mergedb_format::snapshot::{decode_history, decode_state, parse_snapshot};
 use mergedb_format::{decode_change, encode_change};
 use std::path::Path;
 
@@ -50,6 +53,17 @@ fn every_regression_input_is_handled() {
         if let Ok(change) = decode_change(&bytes) {
             assert_eq!(encode_change(&change).unwrap(), bytes, "{name}");
         }
+    }
+}
+
+#[test]
+fn the_snapshot_load_seed_decodes() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/snapshot_load");
+    let seeds = files(&dir);
+    assert_eq!(seeds.len(), 1, "the seed is missing: {}", dir.display());
+    for (name, bytes) in seeds {
+        let changes = decode_history(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(!changes.is_empty(), "{name}");
     }
 }
 

@@ -1,6 +1,7 @@
 //! The op set: every op of a document, the objects they make, and the indexes
 //! that reads and merges need. SPEC.md §2 gives the rules implemented here.
 
+mod bulk;
 pub(crate) mod fenwick;
 mod inspect;
 mod read;
@@ -9,6 +10,7 @@ pub(crate) mod seq;
 
 use crate::actors::{Actors, Id};
 use crate::value::{Action, Val};
+pub(crate) use bulk::{Bulk, GiveUp};
 use mergedb_format::ObjType;
 use seq::{Cursor, Elem, Seq};
 use std::collections::{BTreeMap, HashMap};
@@ -145,6 +147,13 @@ impl Default for OpSet {
 }
 
 impl OpSet {
+    /// Makes room for `n` more ops with about one pred each.
+    pub fn reserve(&mut self, n: usize) {
+        self.ops.reserve(n);
+        self.pred_at.reserve(n);
+        self.preds.reserve(n);
+    }
+
     pub fn prop(&self, p: u32) -> &str {
         &self.props[p as usize]
     }
@@ -211,11 +220,37 @@ impl OpSet {
     /// Applies a resolved op and returns how to undo it. The caller has checked
     /// every reference (`resolve`) or built the op from the document itself.
     pub fn apply(&mut self, op: NewOp, pred: &[u32]) -> Undo {
-        let k = self.ops.len() as u32;
         let undo = Undo {
             prev_max_op: self.max_op,
         };
-        self.push_rec(k, &op);
+        let k = self.push_op(&op, pred);
+        let visible_kind = matches!(op.action, Action::Put(_) | Action::Make(_));
+        match op.key {
+            KeyRef::Map(p) if visible_kind => self.add_to_key(op.obj, p, k),
+            KeyRef::Map(_) => {}
+            KeyRef::Seq(after) if op.insert => self.insert_elem(op.obj, after, k),
+            KeyRef::Seq(elem) => {
+                self.add_at_elem(&op, elem, k);
+                self.refresh_elem(op.obj, elem);
+            }
+        }
+        undo
+    }
+
+    /// Records a put or make at an existing list element.
+    fn add_at_elem(&mut self, op: &NewOp, elem: u32, k: u32) {
+        if matches!(op.action, Action::Put(_) | Action::Make(_)) {
+            if let ObjData::Seq(_, at) = &mut self.objects[op.obj as usize].data {
+                at.entry(elem).or_default().push(k);
+            }
+        }
+    }
+
+    /// Adds op `op` with its preds (and successor links to it), and the
+    /// object it makes; returns its index. Its key is the caller's to place.
+    fn push_op(&mut self, op: &NewOp, pred: &[u32]) -> u32 {
+        let k = self.ops.len() as u32;
+        self.push_rec(k, op);
         self.pred_at.push(self.preds.len() as u32);
         self.preds.extend_from_slice(pred);
         for p in pred {
@@ -233,21 +268,7 @@ impl OpSet {
                 data,
             });
         }
-        let visible_kind = matches!(op.action, Action::Put(_) | Action::Make(_));
-        match op.key {
-            KeyRef::Map(p) if visible_kind => self.add_to_key(op.obj, p, k),
-            KeyRef::Map(_) => {}
-            KeyRef::Seq(after) if op.insert => self.insert_elem(op.obj, after, k),
-            KeyRef::Seq(elem) => {
-                if visible_kind {
-                    if let ObjData::Seq(_, at) = &mut self.objects[op.obj as usize].data {
-                        at.entry(elem).or_default().push(k);
-                    }
-                }
-                self.refresh_elem(op.obj, elem);
-            }
-        }
-        undo
+        k
     }
 
     fn push_rec(&mut self, k: u32, op: &NewOp) {

@@ -14,6 +14,9 @@ use super::fenwick::Fenwick;
 
 /// The most elements a chunk holds before it splits in two.
 pub(crate) const MAX_CHUNK: usize = 256;
+/// How many elements each chunk of a sequence built whole holds: half full,
+/// so that edits after a load split no chunk for a while.
+pub(crate) const BUILD_CHUNK: usize = MAX_CHUNK / 2;
 
 /// One element: the insert op that made it, its current winning op, and its
 /// width: 0 when no op at it is visible, else 1 (lists) or the code points of
@@ -62,6 +65,27 @@ impl Default for Seq {
 }
 
 impl Seq {
+    /// A sequence of `elems`, in order: element `i` is in chunk `i / BUILD_CHUNK`.
+    pub fn build(elems: &[Elem]) -> Seq {
+        if elems.is_empty() {
+            return Seq::default();
+        }
+        let chunks: Vec<Chunk> = elems
+            .chunks(BUILD_CHUNK)
+            .map(|c| Chunk {
+                elems: c.to_vec(),
+                width: c.iter().map(|e| u64::from(e.width)).sum(),
+            })
+            .collect();
+        let n = chunks.len() as u32;
+        Seq {
+            widths: Fenwick::build(chunks.iter().map(|c| c.width)),
+            chunks,
+            order: (0..n).collect(),
+            place: (0..n).collect(),
+        }
+    }
+
     /// The total width: the length of the list, or of the text in code points.
     pub fn width(&self) -> usize {
         self.widths.prefix(self.order.len()) as usize

@@ -196,14 +196,6 @@ impl<'a, const N: usize> ColumnReader<'a, N> {
         self.col(c)?.u8(field)
     }
 
-    pub(crate) fn utf8(&mut self, c: usize) -> Result<String> {
-        let field = self.name(c);
-        let r = self.col(c)?;
-        let at = r.offset();
-        let bytes = r.len_prefixed(field)?;
-        Reader::utf8(bytes, field, at)
-    }
-
     /// A count of items that each take at least `min` bytes of column `c`:
     /// refused if the column cannot hold them, which bounds what the decoder
     /// allocates by the size of its input.
@@ -216,7 +208,7 @@ impl<'a, const N: usize> ColumnReader<'a, N> {
     }
 
     /// Errors unless every column has been read to its end.
-    pub(crate) fn finish(mut self) -> Result<()> {
+    pub(crate) fn finish(&mut self) -> Result<()> {
         for c in 0..N {
             let field = self.name(c);
             if self.runs.get(c).is_some_and(|r| r.1 > 0) {

@@ -11,7 +11,8 @@ mod history;
 mod state;
 
 pub use history::{
-    decode_history, decode_history_each, ActionRef, ChangeRef, HistoryWriter, IdRef, KeyRef, OpRef,
+    decode_history, decode_history_each, hash_history, ActionRef, ActionView, ChangeRef,
+    ChangeView, HistoryReader, HistoryWriter, IdRef, KeyRef, OpRef, OpView, ValueRef,
 };
 pub use state::{decode_state, encode_state, DocState, StateBody, StateObject, StateValue};
 
@@ -104,6 +105,13 @@ impl Snapshot<'_> {
     pub fn history_each(&self, each: impl FnMut(Change, ChangeHash)) -> Result<()> {
         let state = self.state.decompress(None)?;
         decode_history_each(&self.history.decompress(Some(&state))?, each)
+    }
+
+    /// The history section, decompressed but not decoded: what
+    /// [`HistoryReader`] and [`hash_history`] read.
+    pub fn history_raw(&self) -> Result<Vec<u8>> {
+        let state = self.state.decompress(None)?;
+        self.history.decompress(Some(&state))
     }
 
     /// The compressed sizes of the state and history sections.

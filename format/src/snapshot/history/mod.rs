@@ -8,9 +8,11 @@
 //! itself, which zstd then shrinks to a few bits per keystroke.
 
 mod read;
+mod view;
 mod write;
 
-pub use read::{decode_history, decode_history_each};
+pub use read::{decode_history, decode_history_each, hash_history, HistoryReader};
+pub use view::{ActionView, ChangeView, OpView, ValueRef};
 pub use write::{ActionRef, ChangeRef, HistoryWriter, IdRef, KeyRef, OpRef};
 
 pub(super) const CHANGE_ACTOR: usize = 0;

@@ -1,12 +1,13 @@
 //! Reading the history section's columns back into changes (SPEC.md §4.3, §4.4).
 
+use super::view::{ActionView, ChangeView, ValueRef};
 use super::*;
 use crate::change_layout::*;
 use crate::reader::Reader;
-use crate::snapshot::columns::{actor_at, read_actors, ColumnReader};
+use crate::snapshot::columns::{read_actors, ColumnReader};
 use crate::{
-    encode_change_into, ActorId, Change, ChangeHash, DecodeError, ElemId, Key, ObjId, ObjType, Op,
-    OpAction, OpId, ScalarValue,
+    encode_view_parts, frame_change, ActorId, Change, ChangeHash, DecodeError, InvalidChange,
+    ObjType,
 };
 
 type Result<T> = std::result::Result<T, DecodeError>;
@@ -25,70 +26,199 @@ pub fn decode_history(raw: &[u8]) -> Result<Vec<(Change, ChangeHash)>> {
 /// handed over stay handed over. A loader can apply them while the rest
 /// decodes.
 pub fn decode_history_each(raw: &[u8], mut each: impl FnMut(Change, ChangeHash)) -> Result<()> {
-    let mut r = Reader::new(raw, 0);
-    let actors = read_actors(&mut r)?;
-    let at = r.offset();
-    let n = r.uleb("changes")?;
-    let mut cols = ColumnReader::read(&mut r, NAMES)?;
-    // Every change has its op count in a column that is not run-length
-    // coded, and every op its header byte: so what the decoder allocates is
-    // bounded by the size of its input (SPEC.md §4.4).
-    let ops = cols.col(CHANGE_OPS)?;
-    if n > ops.remaining() as u64 {
-        return Err(DecodeError::LengthPastEnd {
-            field: "changes",
-            offset: at,
-            declared: n,
-            available: ops.remaining(),
-        });
+    let mut reader = HistoryReader::new(raw)?;
+    let mut hasher = Hasher::with_capacity(reader.len());
+    while let Some((view, actors)) = reader.next()? {
+        let hash = hasher.hash(view, actors);
+        each(view.to_change(actors, hasher.deps.clone()), hash);
     }
-    let mut d = Decoder {
-        cols,
-        actors: &actors,
-        last_seq: vec![0; actors.len()],
-        next_start: 1,
-        last_time: 0,
-        last_elem: 0,
-        hashes: Vec::with_capacity(n as usize),
-        scratch: Vec::new(),
-    };
-    for _ in 0..n {
-        let (change, hash) = d.change()?;
-        each(change, hash);
-    }
-    d.cols.finish()
+    Ok(())
 }
 
-struct Decoder<'a, 'b> {
+/// The hash of every change of a raw history section, in order: what a
+/// loader that builds the document from [`HistoryReader`]'s views needs
+/// besides. It decodes and checks the section as the reader does.
+pub fn hash_history(raw: &[u8]) -> Result<Vec<ChangeHash>> {
+    let mut reader = HistoryReader::new(raw)?;
+    let mut hasher = Hasher::with_capacity(reader.len());
+    while let Some((view, actors)) = reader.next()? {
+        hasher.hash(view, actors);
+    }
+    Ok(hasher.hashes)
+}
+
+/// Hashes a history's changes in order: a change's encoding holds its deps'
+/// hashes, so each needs the hashes before it.
+struct Hasher {
+    hashes: Vec<ChangeHash>,
+    /// The last change's deps, ascending.
+    deps: Vec<ChangeHash>,
+    parts: Vec<u8>,
+    scratch: Vec<u8>,
+}
+
+impl Hasher {
+    fn with_capacity(n: usize) -> Self {
+        Hasher {
+            hashes: Vec::with_capacity(n),
+            deps: Vec::new(),
+            parts: Vec::new(),
+            scratch: Vec::new(),
+        }
+    }
+
+    fn hash(&mut self, view: &ChangeView<'_>, actors: &[ActorId]) -> ChangeHash {
+        self.deps.clear();
+        // The reader checked that every dep names an earlier change.
+        let hashes = &self.hashes;
+        self.deps
+            .extend(view.deps.iter().filter_map(|d| hashes.get(*d as usize)));
+        self.deps.sort_unstable();
+        self.parts.clear();
+        let head = encode_view_parts(view, actors, &mut self.parts);
+        let (head, tail) = self.parts.split_at(head.min(self.parts.len()));
+        frame_change(head, &self.deps, tail, &mut self.scratch);
+        let hash = ChangeHash::of_encoded(&self.scratch);
+        self.hashes.push(hash);
+        hash
+    }
+}
+
+/// Reads a raw history section one change at a time, as a borrowed
+/// [`ChangeView`] whose buffers are reused: no allocation per change or op.
+/// Each view is checked as the change decoder checks a change (SPEC.md
+/// §3.4); its deps are indices of earlier changes. After the last change,
+/// `next` checks that every column was read to its end.
+#[derive(Debug)]
+pub struct HistoryReader<'a> {
+    d: Decode<'a>,
+    actors: Vec<ActorId>,
+    view: ChangeView<'a>,
+}
+
+/// The columns, and what the next value of each is predicted from.
+#[derive(Debug)]
+struct Decode<'a> {
     cols: ColumnReader<'a, COLUMNS>,
-    actors: &'b [ActorId],
+    n_actors: usize,
+    /// The length of the op header column, which is the number of ops.
+    ops: usize,
+    changes: u64,
+    read: u64,
     last_seq: Vec<u64>,
     next_start: u64,
     last_time: i64,
     last_elem: u64,
-    /// The hash of every change decoded so far, which later deps name.
-    hashes: Vec<ChangeHash>,
-    scratch: Vec<u8>,
 }
 
-impl<'a> Decoder<'a, '_> {
+impl<'a> HistoryReader<'a> {
+    /// Reads the section's actor table and column directory.
+    pub fn new(raw: &'a [u8]) -> Result<Self> {
+        let mut r = Reader::new(raw, 0);
+        let actors = read_actors(&mut r)?;
+        let at = r.offset();
+        let n = r.uleb("changes")?;
+        let mut cols = ColumnReader::read(&mut r, NAMES)?;
+        // Every change has its op count in a column that is not run-length
+        // coded, and every op its header byte: so what the decoder allocates
+        // is bounded by the size of its input (SPEC.md §4.4).
+        let ops = cols.col(CHANGE_OPS)?;
+        if n > ops.remaining() as u64 {
+            return Err(DecodeError::LengthPastEnd {
+                field: "changes",
+                offset: at,
+                declared: n,
+                available: ops.remaining(),
+            });
+        }
+        let ops = cols.col(OP_HEADER)?.remaining();
+        let d = Decode {
+            ops,
+            cols,
+            n_actors: actors.len(),
+            last_seq: vec![0; actors.len()],
+            changes: n,
+            read: 0,
+            next_start: 1,
+            last_time: 0,
+            last_elem: 0,
+        };
+        Ok(HistoryReader {
+            d,
+            actors,
+            view: ChangeView::default(),
+        })
+    }
+
+    /// The section's actor table, which the views' indices name.
+    pub fn actors(&self) -> &[ActorId] {
+        &self.actors
+    }
+
+    /// How many changes the section declares.
+    pub fn len(&self) -> usize {
+        usize::try_from(self.d.changes).unwrap_or(usize::MAX)
+    }
+
+    /// How many ops the section holds: one header byte each.
+    pub fn op_count(&self) -> usize {
+        self.d.ops
+    }
+
+    /// Whether the section declares no change.
+    pub fn is_empty(&self) -> bool {
+        self.d.changes == 0
+    }
+
+    /// The next change, with the actor table; `None` after the last.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> Result<Option<(&ChangeView<'a>, &[ActorId])>> {
+        if self.d.read == self.d.changes {
+            self.d.cols.finish()?;
+            return Ok(None);
+        }
+        self.d.read += 1;
+        let offset = self.d.offset(CHANGE_ACTOR);
+        self.view.clear();
+        self.d.change(&mut self.view)?;
+        self.view
+            .check(&self.actors)
+            .map_err(|source| DecodeError::Invalid { offset, source })?;
+        Ok(Some((&self.view, &self.actors)))
+    }
+}
+
+impl<'a> Decode<'a> {
     fn offset(&mut self, c: usize) -> usize {
         self.cols.col(c).map_or(0, |r| r.offset())
     }
 
-    fn actor(&mut self, c: usize) -> Result<(ActorId, usize)> {
+    /// An actor index from column `c`, checked against the table.
+    fn actor(&mut self, c: usize) -> Result<u32> {
         let at = self.offset(c);
         let i = self.cols.rle_u(c)?;
-        Ok((actor_at(self.actors, i, at)?, i as usize))
+        self.index(i, at)
     }
 
-    fn change(&mut self) -> Result<(Change, ChangeHash)> {
-        let (actor, a) = self.actor(CHANGE_ACTOR)?;
-        let last = self.last_seq.get_mut(a).map_or(0, |s| *s);
+    fn index(&self, i: u64, at: usize) -> Result<u32> {
+        match usize::try_from(i) {
+            Ok(i) if i < self.n_actors => Ok(i as u32),
+            _ => Err(DecodeError::ActorIndexOutOfRange {
+                offset: at,
+                index: i,
+                actors: self.n_actors,
+            }),
+        }
+    }
+
+    /// Reads the next change into `view`, which is empty.
+    fn change(&mut self, view: &mut ChangeView<'a>) -> Result<()> {
+        let a = self.actor(CHANGE_ACTOR)?;
+        let last = self.last_seq.get(a as usize).map_or(0, |s| *s);
         let seq = last
             .wrapping_add(1)
             .wrapping_add(self.cols.rle_s(CHANGE_SEQ)? as u64);
-        if let Some(s) = self.last_seq.get_mut(a) {
+        if let Some(s) = self.last_seq.get_mut(a as usize) {
             *s = seq;
         }
         let start_op = self
@@ -101,71 +231,71 @@ impl<'a> Decoder<'a, '_> {
                 let at = self.offset(CHANGE_MESSAGE_BYTES);
                 let r = self.cols.col(CHANGE_MESSAGE_BYTES)?;
                 let bytes = r.fixed(to_usize(len - 1), "change message bytes")?;
-                Some(Reader::utf8(bytes, "change message bytes", at)?)
+                Some(Reader::str(bytes, "change message bytes", at)?)
             }
         };
         let extra_len = to_usize(self.cols.rle_u(CHANGE_EXTRA)?);
         let r = self.cols.col(CHANGE_EXTRA_BYTES)?;
-        let extra = r.fixed(extra_len, "change extra bytes")?.to_vec();
-        let deps = self.deps()?;
+        let extra = r.fixed(extra_len, "change extra bytes")?;
+        (view.actor, view.seq, view.start_op, view.time) = (a, seq, start_op, time);
+        (view.message, view.extra) = (message, extra);
+        self.read_body(view)?;
+        self.next_start = start_op.wrapping_add(view.ops.len() as u64);
+        self.last_time = time;
+        Ok(())
+    }
+
+    /// A change's deps and ops.
+    fn read_body(&mut self, view: &mut ChangeView<'a>) -> Result<()> {
+        self.deps(view)?;
         let n_ops = self.cols.count(CHANGE_OPS, 0)?;
         // Each op takes at least its header byte.
         let n_ops = self
             .cols
             .col(OP_HEADER)?
             .check_fits(n_ops as u64, 1, "op header", 0)?;
-        let mut ops = Vec::with_capacity(n_ops);
+        view.ops.reserve(n_ops);
         for i in 0..n_ops {
-            ops.push(self.op(start_op.wrapping_add(i as u64), actor)?);
+            self.op(view, view.start_op.wrapping_add(i as u64))?;
         }
-        let change = Change {
-            actor,
-            seq,
-            start_op,
-            time,
-            message,
-            deps,
-            ops,
-            extra,
-        };
-        let offset = self.offset(CHANGE_ACTOR);
-        encode_change_into(&change, &mut self.scratch)
-            .map_err(|source| DecodeError::Invalid { offset, source })?;
-        let hash = ChangeHash::of_encoded(&self.scratch);
-        self.next_start = start_op.wrapping_add(change.ops.len() as u64);
-        self.last_time = time;
-        self.hashes.push(hash);
-        Ok((change, hash))
+        Ok(())
     }
 
-    fn deps(&mut self) -> Result<Vec<ChangeHash>> {
+    /// The deps, as indices of earlier changes: ascending, and distinct
+    /// (two equal deps are two equal hashes, which §3.4 forbids).
+    fn deps(&mut self, view: &mut ChangeView<'a>) -> Result<()> {
         let n = self.cols.count(CHANGE_DEPS, 1)?;
-        let mut deps = Vec::with_capacity(n);
+        let own = self.read - 1;
         for _ in 0..n {
             let at = self.offset(CHANGE_DEPS);
             let back = self.cols.uleb(CHANGE_DEPS)?;
-            let i = (self.hashes.len() as u64)
-                .checked_sub(back)
-                .and_then(|i| i.checked_sub(1));
-            let hash = i.and_then(|i| self.hashes.get(i as usize)).copied();
-            deps.push(hash.ok_or(DecodeError::NotCanonical {
+            let i = own.checked_sub(back).and_then(|i| i.checked_sub(1));
+            view.deps.push(i.ok_or(DecodeError::NotCanonical {
                 offset: at,
                 reason: "a dep names a change that is not earlier in the history",
-            })?);
+            })? as u32);
         }
-        deps.sort_unstable();
-        Ok(deps)
+        view.deps.sort_unstable();
+        if view.deps.windows(2).any(|w| matches!(w, [a, b] if a == b)) {
+            return Err(DecodeError::Invalid {
+                offset: self.offset(CHANGE_DEPS),
+                source: InvalidChange::DepsOrder,
+            });
+        }
+        Ok(())
     }
 
-    fn earlier(&mut self, c: usize, own: u64) -> Result<OpId> {
+    fn earlier(&mut self, c: usize, own: u64) -> Result<IdRef> {
         let back = self.cols.uleb(c)?;
         let at = self.offset(c);
-        let actor = actor_at(self.actors, self.cols.uleb(c)?, at)?;
-        let counter = own.wrapping_sub(back).wrapping_sub(1);
-        Ok(OpId::new(counter, actor))
+        let actor = self.cols.uleb(c)?;
+        Ok(IdRef {
+            counter: own.wrapping_sub(back).wrapping_sub(1),
+            actor: self.index(actor, at)?,
+        })
     }
 
-    fn op(&mut self, own: u64, actor: ActorId) -> Result<Op> {
+    fn op(&mut self, view: &mut ChangeView<'a>, own: u64) -> Result<()> {
         let at = self.offset(OP_HEADER);
         let header = self.cols.byte(OP_HEADER)?;
         let has_elem = header & FLAG_ELEM_ID != 0;
@@ -184,54 +314,73 @@ impl<'a> Decoder<'a, '_> {
             });
         }
         let obj = match header & FLAG_OBJ_ID {
-            0 => ObjId::Root,
+            0 => None,
             _ => {
                 let counter = self.cols.rle_u(OP_OBJ)?;
-                ObjId::Op(OpId::new(counter, self.actor(OP_OBJ_ACTOR)?.0))
+                let actor = self.actor(OP_OBJ_ACTOR)?;
+                Some(IdRef { counter, actor })
             }
         };
         let key = match (seq_key, has_elem) {
-            (false, _) => Key::Map(self.cols.utf8(OP_KEY)?),
-            (true, false) => Key::Seq(ElemId::Head),
+            (false, _) => {
+                let r = self.cols.col(OP_KEY)?;
+                let at = r.offset();
+                let bytes = r.len_prefixed("op key")?;
+                KeyRef::Map(Reader::str(bytes, "op key", at)?)
+            }
+            (true, false) => KeyRef::Head,
             (true, true) if elem_prev => {
                 let counter = own.wrapping_sub(1);
                 self.last_elem = counter;
-                Key::Seq(ElemId::Op(OpId::new(counter, actor)))
+                KeyRef::Elem(IdRef {
+                    counter,
+                    actor: view.actor,
+                })
             }
             (true, true) => {
                 let counter = self
                     .last_elem
                     .wrapping_add(self.cols.rle_s(OP_ELEM)? as u64);
                 self.last_elem = counter;
-                Key::Seq(ElemId::Op(OpId::new(counter, self.actor(OP_ELEM_ACTOR)?.0)))
+                let actor = self.actor(OP_ELEM_ACTOR)?;
+                KeyRef::Elem(IdRef { counter, actor })
             }
         };
         let action = self.action(header & ACTION_MASK)?;
-        let pred = match (&key, insert, pred_is_elem) {
-            (_, true, _) => Vec::new(),
-            (Key::Seq(ElemId::Op(id)), _, true) => vec![*id],
+        match (key, insert, pred_is_elem) {
+            (_, true, _) => view.push_op(obj, key, insert, action, None),
+            (KeyRef::Elem(id), _, true) => view.push_op(obj, key, insert, action, Some(id)),
             _ => {
                 let n = self.cols.count(OP_PRED, 2)?;
-                let mut pred = Vec::with_capacity(n);
-                for _ in 0..n {
-                    pred.push(self.earlier(OP_PRED, own)?);
+                let mut pred = [IdRef {
+                    counter: 0,
+                    actor: 0,
+                }; 2];
+                match n {
+                    0..=2 => {
+                        for p in pred.iter_mut().take(n) {
+                            *p = self.earlier(OP_PRED, own)?;
+                        }
+                        let pred = pred.get(..n).unwrap_or_default();
+                        view.push_op(obj, key, insert, action, pred.iter().copied());
+                    }
+                    _ => {
+                        let mut many = Vec::with_capacity(n);
+                        for _ in 0..n {
+                            many.push(self.earlier(OP_PRED, own)?);
+                        }
+                        view.push_op(obj, key, insert, action, many);
+                    }
                 }
-                pred
             }
-        };
-        Ok(Op {
-            obj,
-            key,
-            insert,
-            action,
-            pred,
-        })
+        }
+        Ok(())
     }
 
-    fn action(&mut self, action: u8) -> Result<OpAction> {
+    fn action(&mut self, action: u8) -> Result<ActionView<'a>> {
         let at = self.offset(OP_TAG);
         Ok(match action {
-            ACTION_MAKE => OpAction::MakeObject(match tag_byte(self.cols.rle_u(OP_TAG)?) {
+            ACTION_MAKE => ActionView::Make(match tag_byte(self.cols.rle_u(OP_TAG)?) {
                 OBJ_MAP => ObjType::Map,
                 OBJ_LIST => ObjType::List,
                 OBJ_TEXT => ObjType::Text,
@@ -243,32 +392,32 @@ impl<'a> Decoder<'a, '_> {
                     })
                 }
             }),
-            ACTION_PUT => OpAction::Put(self.value()?),
-            ACTION_DELETE => OpAction::Delete,
-            _ => OpAction::Increment(self.cols.sleb(OP_NUM)?),
+            ACTION_PUT => ActionView::Put(self.value()?),
+            ACTION_DELETE => ActionView::Delete,
+            _ => ActionView::Increment(self.cols.sleb(OP_NUM)?),
         })
     }
 
-    fn value(&mut self) -> Result<ScalarValue> {
+    fn value(&mut self) -> Result<ValueRef<'a>> {
         let at = self.offset(OP_TAG);
         Ok(match tag_byte(self.cols.rle_u(OP_TAG)?) {
-            TAG_NULL => ScalarValue::Null,
-            TAG_FALSE => ScalarValue::Bool(false),
-            TAG_TRUE => ScalarValue::Bool(true),
-            TAG_INT => ScalarValue::Int(self.cols.sleb(OP_NUM)?),
-            TAG_UINT => ScalarValue::Uint(self.cols.uleb(OP_NUM)?),
+            TAG_NULL => ValueRef::Null,
+            TAG_FALSE => ValueRef::Bool(false),
+            TAG_TRUE => ValueRef::Bool(true),
+            TAG_INT => ValueRef::Int(self.cols.sleb(OP_NUM)?),
+            TAG_UINT => ValueRef::Uint(self.cols.uleb(OP_NUM)?),
             TAG_F64 => {
                 let bytes = self.cols.col(OP_NUM)?.array("op value number")?;
-                ScalarValue::F64(f64::from_le_bytes(bytes))
+                ValueRef::F64(f64::from_le_bytes(bytes))
             }
             TAG_STR => {
                 let at = self.offset(OP_BYTES);
                 let bytes = self.value_bytes()?;
-                ScalarValue::Str(Reader::utf8(bytes, "op value bytes", at)?)
+                ValueRef::Str(Reader::str(bytes, "op value bytes", at)?)
             }
-            TAG_BYTES => ScalarValue::Bytes(self.value_bytes()?.to_vec()),
-            TAG_COUNTER => ScalarValue::Counter(self.cols.sleb(OP_NUM)?),
-            TAG_TIMESTAMP => ScalarValue::Timestamp(self.cols.sleb(OP_NUM)?),
+            TAG_BYTES => ValueRef::Bytes(self.value_bytes()?),
+            TAG_COUNTER => ValueRef::Counter(self.cols.sleb(OP_NUM)?),
+            TAG_TIMESTAMP => ValueRef::Timestamp(self.cols.sleb(OP_NUM)?),
             tag => {
                 return Err(DecodeError::UnknownTag {
                     field: "value",
