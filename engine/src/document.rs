@@ -1,7 +1,7 @@
 //! `Document`: one Automerge-compatible document in memory, its history, and
 //! the queue of changes waiting for their deps.
 
-use crate::history::{History, NewChange, Rare};
+use crate::history::{History, NewChange};
 use crate::opset::{OpSet, Undo};
 use crate::EngineError;
 use mergedb_format::{encode_change_into, encode_change_with_hash, ActorId, Change, ChangeHash};
@@ -100,7 +100,7 @@ impl Document {
     pub fn verify_changes(&self) -> Result<(), ChangeHash> {
         for i in 0..self.history.len() as u32 {
             let change = self.rebuild_change(i);
-            let want = self.history.get(i).hash;
+            let want = self.history.hash(i);
             if encode_change_with_hash(&change).map(|(_, h)| h) != Ok(want) {
                 return Err(want);
             }
@@ -117,7 +117,7 @@ impl Document {
             .history
             .deps(i)
             .iter()
-            .map(|d| self.history.get(*d).hash)
+            .map(|d| self.history.hash(*d))
             .collect();
         deps.sort_unstable();
         Change {
@@ -187,7 +187,7 @@ impl Document {
     /// Applies every change of `other` that this document lacks.
     pub fn merge(&mut self, other: &Document) -> Result<Applied, EngineError> {
         let missing: Vec<Change> = (0..other.history.len() as u32)
-            .filter(|i| self.history.index_of(&other.history.get(*i).hash).is_none())
+            .filter(|i| self.history.index_of(&other.history.hash(*i)).is_none())
             .map(|i| other.rebuild_change(i))
             .collect();
         self.apply_changes(missing)
@@ -227,7 +227,7 @@ impl Document {
             return Err(result.err().unwrap_or(EngineError::EmptyKey));
         }
         let applied = (first_new..self.history.len() as u32)
-            .map(|i| self.history.get(i).hash)
+            .map(|i| self.history.hash(i))
             .collect();
         let queued = self
             .queue
@@ -320,7 +320,7 @@ impl Document {
                 return Err(EngineError::DuplicateSeq {
                     actor: change.actor,
                     seq: change.seq,
-                    existing: self.history.get(existing).hash,
+                    existing: self.history.hash(existing),
                 });
             }
             if self.history.last_seq(actor) + 1 != change.seq {
@@ -387,11 +387,8 @@ impl Document {
             n_ops: change.ops.len() as u32,
             time: change.time,
             deps: &deps,
-            rare: Rare {
-                message: change.message.clone(),
-                extra: change.extra.clone(),
-                empty_start_op: None,
-            },
+            message: change.message.as_deref(),
+            extra: &change.extra,
         });
         self.scratch_deps = deps;
         Ok(())

@@ -14,12 +14,12 @@ use hashbrown::HashTable;
 use mergedb_format::ChangeHash;
 use std::collections::HashMap;
 
-/// 56 bytes. A change's ops are consecutive in the op set, so its op count is
-/// the distance to the next change's first op, and its start_op is the counter
-/// of its first op (only an empty change keeps its start_op, in `Rare`).
+/// 24 bytes, and its hash in `History::hashes`. A change's ops are
+/// consecutive in the op set, so its op count is the distance to the next
+/// change's first op, and its start_op is the counter of its first op (only
+/// an empty change keeps its start_op, in `Rare`).
 #[derive(Clone, Debug)]
 pub(crate) struct StoredChange {
-    pub hash: ChangeHash,
     pub time: i64,
     pub actor: u32,
     /// The op set index of its first op.
@@ -40,6 +40,10 @@ pub(crate) struct Rare {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct History {
     changes: Vec<StoredChange>,
+    /// Each change's hash, by index: apart from the records, so that a
+    /// loader can build the records while another thread computes these.
+    hashes: Vec<ChangeHash>,
+
     dep_arena: Vec<u32>,
     /// Change indices, found by hash. SHA-256 is uniform, so its first eight
     /// bytes serve as the table's hash.
@@ -120,7 +124,8 @@ pub(crate) struct NewChange<'a> {
     pub n_ops: u32,
     pub time: i64,
     pub deps: &'a [u32],
-    pub rare: Rare,
+    pub message: Option<&'a str>,
+    pub extra: &'a [u8],
 }
 
 impl History {
@@ -131,6 +136,7 @@ impl History {
                 "history: change records",
                 self.changes.capacity() * std::mem::size_of::<StoredChange>(),
             ),
+            ("history: hashes", self.hashes.capacity() * 32),
             ("history: deps", self.dep_arena.capacity() * 4),
             ("history: hash index", self.by_hash.capacity() * 5),
             (
@@ -148,10 +154,15 @@ impl History {
         &self.changes[i as usize]
     }
 
+    /// The hash of change `i`.
+    pub fn hash(&self, i: u32) -> ChangeHash {
+        self.hashes[i as usize]
+    }
+
     pub fn index_of(&self, hash: &ChangeHash) -> Option<u32> {
-        let changes = &self.changes;
+        let hashes = &self.hashes;
         self.by_hash
-            .find(table_hash(hash), |i| changes[*i as usize].hash == *hash)
+            .find(table_hash(hash), |i| hashes[*i as usize] == *hash)
             .copied()
     }
 
@@ -172,10 +183,11 @@ impl History {
 
     /// Makes room for `n` more changes.
     pub fn reserve(&mut self, n: usize) {
-        let changes = &self.changes;
+        let hashes = &self.hashes;
         self.by_hash
-            .reserve(n, |x| table_hash(&changes[*x as usize].hash));
+            .reserve(n, |x| table_hash(&hashes[*x as usize]));
         self.changes.reserve(n);
+        self.hashes.reserve(n);
     }
 
     /// The highest op counter of any change.
@@ -260,8 +272,10 @@ impl History {
         while self.changes.len() > mark.changes {
             let i = (self.changes.len() - 1) as u32;
             let Some(c) = self.changes.pop() else { break };
-            if let Ok(entry) = self.by_hash.find_entry(table_hash(&c.hash), |x| *x == i) {
-                entry.remove();
+            if let Some(hash) = self.hashes.pop() {
+                if let Ok(entry) = self.by_hash.find_entry(table_hash(&hash), |x| *x == i) {
+                    entry.remove();
+                }
             }
             if let Some(list) = self.by_actor.get_mut(c.actor as usize) {
                 list.pop();
@@ -278,10 +292,10 @@ impl History {
     pub fn push(&mut self, new: NewChange<'_>) {
         let (i, hash) = (self.changes.len() as u32, new.hash);
         self.push_unindexed(new);
-        let changes = &self.changes;
-        self.by_hash.insert_unique(table_hash(&hash), i, |x| {
-            table_hash(&changes[*x as usize].hash)
-        });
+        self.hashes.push(hash);
+        let hashes = &self.hashes;
+        self.by_hash
+            .insert_unique(table_hash(&hash), i, |x| table_hash(&hashes[*x as usize]));
     }
 
     /// Gives every change its hash, and the index of them; for a history
@@ -291,18 +305,16 @@ impl History {
         if hashes.hashes.len() != self.changes.len() {
             return false;
         }
-        for (c, h) in self.changes.iter_mut().zip(hashes.hashes) {
-            c.hash = h;
-        }
+        self.hashes = hashes.hashes;
         self.by_hash = hashes.index;
         true
     }
 
-    /// `push`, without the hash index, which `set_hashes` builds at the end.
+    /// `push`, without the hash or its index, which `set_hashes` gives at
+    /// the end: the history is unusable until then.
     pub fn push_unindexed(&mut self, new: NewChange<'_>) {
         let i = self.changes.len() as u32;
         self.changes.push(StoredChange {
-            hash: new.hash,
             time: new.time,
             actor: new.actor,
             first_op: new.first_op,
@@ -310,12 +322,13 @@ impl History {
         });
         self.ops_end = new.first_op + new.n_ops;
         self.max_op = self.max_op.max(last_op(new.start_op, new.n_ops));
-        let mut rare = new.rare;
-        if new.n_ops == 0 {
-            rare.empty_start_op = Some(new.start_op);
-        }
         self.dep_arena.extend_from_slice(new.deps);
-        if rare != Rare::default() {
+        if new.message.is_some() || !new.extra.is_empty() || new.n_ops == 0 {
+            let rare = Rare {
+                message: new.message.map(str::to_string),
+                extra: new.extra.to_vec(),
+                empty_start_op: (new.n_ops == 0).then_some(new.start_op),
+            };
             self.rare.insert(i, rare);
         }
         let a = new.actor as usize;
@@ -329,7 +342,7 @@ impl History {
 
     /// The heads' hashes, ascending.
     pub fn heads(&self) -> Vec<ChangeHash> {
-        let mut heads: Vec<ChangeHash> = self.heads.iter().map(|i| self.get(*i).hash).collect();
+        let mut heads: Vec<ChangeHash> = self.heads.iter().map(|i| self.hash(*i)).collect();
         heads.sort_unstable();
         heads
     }

@@ -3,7 +3,7 @@
 //! computed on a second thread meanwhile, since each needs the hashes of
 //! its deps and so they form one chain that nothing else waits on.
 
-use crate::history::{HashIndex, NewChange, Rare};
+use crate::history::{HashIndex, NewChange};
 use crate::opset::{Bulk, GiveUp};
 use crate::{Document, EngineError};
 use mergedb_format::snapshot::{hash_history, parse_snapshot, ChangeView, HistoryReader};
@@ -192,11 +192,8 @@ fn add_change(
         n_ops: view.ops.len() as u32,
         time: view.time,
         deps: &view.deps,
-        rare: Rare {
-            message: view.message.map(str::to_string),
-            extra: view.extra.to_vec(),
-            empty_start_op: None,
-        },
+        message: view.message,
+        extra: view.extra,
     });
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! see them, and either commits them as one change or, dropped, undoes them.
 
 use crate::actors::Id;
-use crate::history::{NewChange, Rare};
+use crate::history::NewChange;
 use crate::opset::{KeyRef, NewOp, ObjData, Undo, NONE};
 use crate::value::{Action, Val};
 use crate::{Document, EngineError, Prop};
@@ -34,7 +34,7 @@ impl Document {
         // Like Automerge, a change always names its actor's previous change,
         // even when that change is below the heads rather than one of them.
         if let Some(prev) = self.history.by_seq(self.actor_index, seq - 1) {
-            let prev = self.history.get(prev).hash;
+            let prev = self.history.hash(prev);
             if let Err(at) = deps.binary_search(&prev) {
                 deps.insert(at, prev);
             }
@@ -135,11 +135,8 @@ impl Transaction<'_> {
             n_ops: change.ops.len() as u32,
             time,
             deps: &deps,
-            rare: Rare {
-                message: change.message,
-                extra: Vec::new(),
-                empty_start_op: None,
-            },
+            message: change.message.as_deref(),
+            extra: &[],
         });
         self.undo.clear();
         Some(hash)

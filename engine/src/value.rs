@@ -49,6 +49,7 @@ impl Val {
         Val::from_ref(ValueRef::of(v))
     }
 
+    #[inline]
     pub fn from_ref(v: ValueRef<'_>) -> Val {
         match v {
             ValueRef::Null => Val::Null,

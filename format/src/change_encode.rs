@@ -116,12 +116,18 @@ struct OtherActors<'t> {
     /// The view's table, and the change's own actor.
     table: &'t [ActorId],
     me: ActorId,
+    /// The change's actor's index in `table`: an id with it is the change's
+    /// own, with no need to compare bytes (a table may list an actor twice).
+    me_index: u32,
 }
 
 impl<'t> OtherActors<'t> {
     fn of(view: &ChangeView<'_>, table: &'t [ActorId], me: &ActorId) -> Self {
         let mut sorted: Vec<ActorId> = Vec::new();
         let mut note = |id: &IdRef| {
+            if id.actor == view.actor {
+                return;
+            }
             let actor = actor_of(table, id.actor);
             if actor != me {
                 sorted.push(*actor);
@@ -136,16 +142,24 @@ impl<'t> OtherActors<'t> {
             }
             view.preds(op).iter().for_each(&mut note);
         }
-        sorted.sort_unstable();
-        sorted.dedup();
+        // Most changes name no other actor: not touching the empty list
+        // keeps its header in registers.
+        if sorted.len() > 1 {
+            sorted.sort_unstable();
+            sorted.dedup();
+        }
         OtherActors {
             sorted,
             table,
             me: *me,
+            me_index: view.actor,
         }
     }
 
     fn index(&self, id: &IdRef) -> u64 {
+        if id.actor == self.me_index {
+            return 0;
+        }
         let actor = actor_of(self.table, id.actor);
         if *actor == self.me {
             return 0;

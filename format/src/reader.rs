@@ -122,7 +122,18 @@ impl<'a> Reader<'a> {
     }
 
     /// An unsigned LEB128 integer of at most 64 bits, in its shortest form.
+    #[inline]
     pub(crate) fn uleb(&mut self, field: &'static str) -> Result<u64> {
+        // Most values in a column are one byte.
+        if let Some(byte) = self.buf.get(self.pos).copied().filter(|b| b & 0x80 == 0) {
+            self.pos += 1;
+            return Ok(u64::from(byte));
+        }
+        self.uleb_long(field)
+    }
+
+    #[inline(never)]
+    fn uleb_long(&mut self, field: &'static str) -> Result<u64> {
         let start = self.pos;
         let mut value = 0u64;
         for i in 0..10u32 {

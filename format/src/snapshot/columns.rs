@@ -131,8 +131,22 @@ impl<'a, const N: usize> ColumnReader<'a, N> {
         })
     }
 
-    /// The next value of a run-length column.
+    /// The next value of a run-length column: most calls take the next of a
+    /// run, which is kept apart from reading a new run so that it inlines.
+    #[inline]
     fn rle(&mut self, c: usize, signed: bool) -> Result<u64> {
+        if let Some(run) = self.runs.get_mut(c) {
+            if run.1 > 0 {
+                run.1 -= 1;
+                return Ok(run.0);
+            }
+        }
+        self.new_run(c, signed)
+    }
+
+    /// Reads column `c`'s next run and takes its first value.
+    #[inline(never)]
+    fn new_run(&mut self, c: usize, signed: bool) -> Result<u64> {
         let field = self.name(c);
         let left = self.runs.get(c).map_or(0, |r| r.1);
         if left == 0 {
@@ -162,10 +176,12 @@ impl<'a, const N: usize> ColumnReader<'a, N> {
         Ok(run.0)
     }
 
+    #[inline]
     pub(crate) fn rle_u(&mut self, c: usize) -> Result<u64> {
         self.rle(c, false)
     }
 
+    #[inline]
     pub(crate) fn rle_s(&mut self, c: usize) -> Result<i64> {
         Ok(self.rle(c, true)? as i64)
     }

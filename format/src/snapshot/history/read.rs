@@ -346,40 +346,27 @@ impl<'a> Decode<'a> {
                 KeyRef::Elem(IdRef { counter, actor })
             }
         };
-        let action = self.action(header & ACTION_MASK)?;
+        let pred_at = view.pred_count();
         match (key, insert, pred_is_elem) {
-            (_, true, _) => view.push_op(obj, key, insert, action, None),
-            (KeyRef::Elem(id), _, true) => view.push_op(obj, key, insert, action, Some(id)),
+            (_, true, _) => {}
+            (KeyRef::Elem(id), _, true) => view.push_pred(id),
             _ => {
                 let n = self.cols.count(OP_PRED, 2)?;
-                let mut pred = [IdRef {
-                    counter: 0,
-                    actor: 0,
-                }; 2];
-                match n {
-                    0..=2 => {
-                        for p in pred.iter_mut().take(n) {
-                            *p = self.earlier(OP_PRED, own)?;
-                        }
-                        let pred = pred.get(..n).unwrap_or_default();
-                        view.push_op(obj, key, insert, action, pred.iter().copied());
-                    }
-                    _ => {
-                        let mut many = Vec::with_capacity(n);
-                        for _ in 0..n {
-                            many.push(self.earlier(OP_PRED, own)?);
-                        }
-                        view.push_op(obj, key, insert, action, many);
-                    }
+                for _ in 0..n {
+                    let p = self.earlier(OP_PRED, own)?;
+                    view.push_pred(p);
                 }
             }
         }
-        Ok(())
+        // The action is decoded into its place in the view: building it
+        // apart and moving it there stalled on store forwarding.
+        let action = view.push_op(obj, key, insert, pred_at);
+        self.action(header & ACTION_MASK, action)
     }
 
-    fn action(&mut self, action: u8) -> Result<ActionView<'a>> {
+    fn action(&mut self, action: u8, out: &mut ActionView<'a>) -> Result<()> {
         let at = self.offset(OP_TAG);
-        Ok(match action {
+        *out = match action {
             ACTION_MAKE => ActionView::Make(match tag_byte(self.cols.rle_u(OP_TAG)?) {
                 OBJ_MAP => ObjType::Map,
                 OBJ_LIST => ObjType::List,
@@ -395,7 +382,8 @@ impl<'a> Decode<'a> {
             ACTION_PUT => ActionView::Put(self.value()?),
             ACTION_DELETE => ActionView::Delete,
             _ => ActionView::Increment(self.cols.sleb(OP_NUM)?),
-        })
+        };
+        Ok(())
     }
 
     fn value(&mut self) -> Result<ValueRef<'a>> {

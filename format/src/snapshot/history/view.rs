@@ -63,13 +63,14 @@ impl<'a> ValueRef<'a> {
 }
 
 /// What an op does, borrowed.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub enum ActionView<'a> {
     /// Makes an object.
     Make(ObjType),
     /// Puts a value.
     Put(ValueRef<'a>),
     /// Deletes.
+    #[default]
     Delete,
     /// Increments a counter.
     Increment(i64),
@@ -113,6 +114,7 @@ pub struct ChangeView<'a> {
     /// Its ops.
     pub ops: Vec<OpView<'a>>,
     preds: Vec<IdRef>,
+    spare: ActionView<'a>,
 }
 
 impl<'a> ChangeView<'a> {
@@ -123,25 +125,37 @@ impl<'a> ChangeView<'a> {
         self.preds.clear();
     }
 
-    /// Appends an op whose preds are `pred`.
+    /// How many preds the ops so far have: where the next op's start.
+    pub(crate) fn pred_count(&self) -> u32 {
+        self.preds.len() as u32
+    }
+
+    pub(crate) fn push_pred(&mut self, pred: IdRef) {
+        self.preds.push(pred);
+    }
+
+    /// Appends an op whose preds are those pushed since `pred_at`, and
+    /// returns its action to fill in (a delete until then).
     pub(crate) fn push_op(
         &mut self,
         obj: Option<IdRef>,
         key: KeyRef<'a>,
         insert: bool,
-        action: ActionView<'a>,
-        pred: impl IntoIterator<Item = IdRef>,
-    ) {
-        let pred_at = self.preds.len() as u32;
-        self.preds.extend(pred);
+        pred_at: u32,
+    ) -> &mut ActionView<'a> {
         self.ops.push(OpView {
             obj,
             key,
             insert,
-            action,
+            action: ActionView::Delete,
             pred_at,
             pred_len: self.preds.len() as u32 - pred_at,
         });
+        match self.ops.last_mut() {
+            Some(op) => &mut op.action,
+            // Not taken: an op was just pushed.
+            None => &mut self.spare,
+        }
     }
 
     /// The preds of `op`, one of this change's ops.
@@ -191,8 +205,12 @@ impl<'a> ChangeView<'a> {
                 OpAction::Delete => ActionView::Delete,
                 OpAction::Increment(by) => ActionView::Increment(*by),
             };
-            let pred: Vec<IdRef> = op.pred.iter().map(&mut id).collect();
-            view.push_op(obj, key, op.insert, action, pred);
+            let pred_at = view.pred_count();
+            for p in &op.pred {
+                let p = id(p);
+                view.push_pred(p);
+            }
+            *view.push_op(obj, key, op.insert, pred_at) = action;
         }
         view
     }
