@@ -5,7 +5,8 @@
 //! so `Document::rebuild_change` puts it back together, and it re-encodes to
 //! the same bytes and hash (`Document::check` asserts this). A document typed
 //! one keystroke per commit has hundreds of thousands of changes, so a change
-//! costs one 56-byte record, its deps, and 4 bytes in the hash index.
+//! costs one 24-byte record, its 32-byte hash, its deps, and 4 bytes in the
+//! hash index.
 
 use crate::clock::Clock;
 use crate::opset::OpSet;

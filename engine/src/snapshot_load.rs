@@ -6,7 +6,9 @@
 use crate::history::{HashIndex, NewChange};
 use crate::opset::{Bulk, GiveUp};
 use crate::{Document, EngineError};
-use mergedb_format::snapshot::{hash_history, parse_snapshot, ChangeView, HistoryReader};
+use mergedb_format::snapshot::{
+    hash_history, parse_snapshot, ChangeView, HistoryReader, PREALLOC_CHANGES,
+};
 use mergedb_format::{encode_view_parts, frame_change, ActorId, ChangeHash};
 use std::sync::mpsc::{Receiver, SyncSender};
 
@@ -101,7 +103,7 @@ impl Block {
 /// Finishes and hashes the changes of each block in turn. Each change's
 /// deps are earlier changes, so their hashes are known by then.
 fn hash_blocks(rx: Receiver<Block>, n: usize) -> Result<HashIndex, GiveUp> {
-    let mut hashes = HashIndex::with_capacity(n);
+    let mut hashes = HashIndex::with_capacity(n.min(PREALLOC_CHANGES));
     let (mut deps, mut out) = (Vec::new(), Vec::new());
     for block in rx {
         let (mut at, mut dep_at) = (0, 0);
@@ -131,11 +133,13 @@ fn build(
     blocks: Option<SyncSender<Block>>,
 ) -> Result<Document, GiveUp> {
     let mut doc = Document::with_actor(actor);
-    let mut bulk = Bulk::new(reader.actors().len(), reader.op_count());
-    // The counts come from the section's lengths, so they are bounded by
-    // the input.
-    doc.ops.reserve(reader.op_count());
-    doc.history.reserve_unindexed(reader.len());
+    // The counts come from the section's lengths; a hostile section can
+    // declare far more than it holds, so room is made for at most so many.
+    let ops = reader.op_count().min(PREALLOC_CHANGES);
+    let mut bulk = Bulk::new(reader.actors().len(), ops);
+    doc.ops.reserve(ops);
+    doc.history
+        .reserve_unindexed(reader.len().min(PREALLOC_CHANGES));
     let mut block = Block::new();
     while let Some((view, table)) = reader.next().map_err(|_| GiveUp)? {
         if let Some(tx) = &blocks {

@@ -13,6 +13,11 @@ use crate::{ActorId, ChangeHash, DecodeError, ObjId, ObjType, OpId, ScalarValue}
 
 type Result<T> = std::result::Result<T, DecodeError>;
 
+/// The most entries of one list that room is made for before they are read:
+/// counts are checked against the bytes left, but a byte of input can stand
+/// for an entry many times its size in memory.
+const PREALLOC_ITEMS: usize = 1 << 16;
+
 const KIND_MAP: u8 = 0;
 const KIND_LIST: u8 = 1;
 const KIND_TEXT: u8 = 2;
@@ -172,7 +177,7 @@ pub fn decode_state(raw: &[u8]) -> Result<DocState> {
     let at = r.offset();
     let n = r.uleb("heads")?;
     let n = r.check_fits(n, 32, "heads", at)?;
-    let mut heads = Vec::with_capacity(n);
+    let mut heads = Vec::with_capacity(n.min(PREALLOC_ITEMS));
     for _ in 0..n {
         heads.push(ChangeHash(r.array("head")?));
     }
@@ -187,7 +192,7 @@ pub fn decode_state(raw: &[u8]) -> Result<DocState> {
             reason: "a state has at least the root object",
         });
     }
-    let mut objects = Vec::with_capacity(n);
+    let mut objects = Vec::with_capacity(n.min(PREALLOC_ITEMS));
     let mut named = vec![false; n];
     for i in 0..n {
         objects.push(read_object(&mut r, i, &actors, &mut named)?);
@@ -244,7 +249,7 @@ fn read_object(
             let at = r.offset();
             let n = r.uleb("map entries")?;
             let n = r.check_fits(n, 3, "map entries", at)?;
-            let mut entries: Vec<(String, StateValue)> = Vec::with_capacity(n);
+            let mut entries: Vec<(String, StateValue)> = Vec::with_capacity(n.min(PREALLOC_ITEMS));
             for _ in 0..n {
                 let at = r.offset();
                 let key = Reader::utf8(r.len_prefixed("map key")?, "map key", at)?;
@@ -265,7 +270,7 @@ fn read_object(
             let at = r.offset();
             let n = r.uleb("list items")?;
             let n = r.check_fits(n, 1, "list items", at)?;
-            let mut items = Vec::with_capacity(n);
+            let mut items = Vec::with_capacity(n.min(PREALLOC_ITEMS));
             for _ in 0..n {
                 items.push(value(r)?);
             }

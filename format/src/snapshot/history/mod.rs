@@ -11,7 +11,9 @@ mod read;
 mod view;
 mod write;
 
-pub use read::{decode_history, decode_history_each, hash_history, HistoryReader};
+pub use read::{
+    decode_history, decode_history_each, hash_history, HistoryReader, PREALLOC_CHANGES,
+};
 pub use view::{ActionView, ChangeView, OpView, ValueRef};
 pub use write::{ActionRef, ChangeRef, HistoryWriter, IdRef, KeyRef, OpRef};
 

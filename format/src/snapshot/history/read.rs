@@ -12,6 +12,14 @@ use crate::{
 
 type Result<T> = std::result::Result<T, DecodeError>;
 
+/// The most changes, and ops of one change, that room is made for before
+/// they are read. Counts are checked against the section's bytes, but a
+/// decompressed section of 256 MiB of zeros can declare hundreds of millions
+/// of each, and reserving for them all up front would take gigabytes that
+/// the first decode error then frees unused.
+pub const PREALLOC_CHANGES: usize = 1 << 20;
+const PREALLOC_OPS: usize = 1 << 12;
+
 /// Decodes a raw history section into its changes, each with its hash, in the
 /// order they were written. Every change is checked as the change decoder
 /// checks it (SPEC.md §3.4), and its deps are the hashes of earlier changes.
@@ -27,7 +35,7 @@ pub fn decode_history(raw: &[u8]) -> Result<Vec<(Change, ChangeHash)>> {
 /// decodes.
 pub fn decode_history_each(raw: &[u8], mut each: impl FnMut(Change, ChangeHash)) -> Result<()> {
     let mut reader = HistoryReader::new(raw)?;
-    let mut hasher = Hasher::with_capacity(reader.len());
+    let mut hasher = Hasher::with_capacity(reader.len().min(PREALLOC_CHANGES));
     while let Some((view, actors)) = reader.next()? {
         let hash = hasher.hash(view, actors);
         each(view.to_change(actors, hasher.deps.clone()), hash);
@@ -40,7 +48,7 @@ pub fn decode_history_each(raw: &[u8], mut each: impl FnMut(Change, ChangeHash))
 /// besides. It decodes and checks the section as the reader does.
 pub fn hash_history(raw: &[u8]) -> Result<Vec<ChangeHash>> {
     let mut reader = HistoryReader::new(raw)?;
-    let mut hasher = Hasher::with_capacity(reader.len());
+    let mut hasher = Hasher::with_capacity(reader.len().min(PREALLOC_CHANGES));
     while let Some((view, actors)) = reader.next()? {
         hasher.hash(view, actors);
     }
@@ -254,7 +262,7 @@ impl<'a> Decode<'a> {
             .cols
             .col(OP_HEADER)?
             .check_fits(n_ops as u64, 1, "op header", 0)?;
-        view.ops.reserve(n_ops);
+        view.ops.reserve(n_ops.min(PREALLOC_OPS));
         for i in 0..n_ops {
             self.op(view, view.start_op.wrapping_add(i as u64))?;
         }
