@@ -202,10 +202,19 @@ impl Bulk {
                     None => break,
                 }
             }
+            // With no put at any element, each element's only candidate is its
+            // insert: a hash lookup per element saved.
+            let only_inserts = match &ops.objects[obj as usize].data {
+                ObjData::Seq(_, at) => at.is_empty(),
+                ObjData::Map(_) => false,
+            };
             let elems: Vec<Elem> = order
                 .iter()
                 .map(|e| {
-                    let winner = ops.elem_winner(obj, *e, None);
+                    let winner = match only_inserts {
+                        true => ops.visible(*e, None).then_some(*e),
+                        false => ops.elem_winner(obj, *e, None),
+                    };
                     Elem {
                         op: *e,
                         winner: winner.unwrap_or(NONE),
