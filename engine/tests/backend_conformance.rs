@@ -291,3 +291,76 @@ fn random_batches_match_the_model() {
         }
     });
 }
+
+/// Keys shaped as the store's are: log keys (`L`, a 16-byte document id, an
+/// actor and a seq), which redb keeps in a table per document, beside short
+/// keys that start with `L` too and keys of other kinds. Every prefix length
+/// across that boundary must scan, test and delete as one ordered map does.
+#[test]
+fn store_shaped_keys_match_the_model() {
+    each(|kind, dir, mut b| {
+        let mut model: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let docs: [[u8; 16]; 3] = [[1; 16], [2; 16], [0xff; 16]];
+        for round in 0..300 {
+            let mut key = Vec::new();
+            let random_key = |key: &mut Vec<u8>, n: u64| {
+                key.clear();
+                match n % 5 {
+                    0 => key.extend_from_slice(b"L"),
+                    1 => key.extend_from_slice(&[b'L', (n % 3) as u8]),
+                    2 => key.extend_from_slice(&[b'D', 1, 2]),
+                    _ => {
+                        key.push(b'L');
+                        key.extend_from_slice(&docs[(n / 5 % 3) as usize]);
+                        key.extend_from_slice(&(n / 15 % 7).to_be_bytes()[6..]);
+                    }
+                }
+            };
+            let mut w = Batch::new();
+            for _ in 0..1 + next() % 6 {
+                let n = next();
+                random_key(&mut key, n);
+                match next() % 10 {
+                    0 | 1 => {
+                        let prefix = key[..(next() % (key.len() as u64 + 1)) as usize].to_vec();
+                        model.retain(|k, _| !k.starts_with(&prefix));
+                        w.delete_prefix(prefix);
+                    }
+                    2 | 3 => {
+                        model.remove(&key);
+                        w.delete(key.clone());
+                    }
+                    _ => {
+                        let value = vec![round as u8; (next() % 4) as usize];
+                        model.insert(key.clone(), value.clone());
+                        w.put(key.clone(), value);
+                    }
+                }
+            }
+            b.write(&w, round % 60 == 0).unwrap();
+            if round % 100 == 99 && kind.durable {
+                drop(b);
+                b = (kind.open)(dir);
+            }
+            let n = next();
+            random_key(&mut key, n);
+            let prefix = &key[..(next() % (key.len() as u64 + 1)) as usize];
+            let want: Vec<_> = model
+                .iter()
+                .filter(|(k, _)| k.starts_with(prefix))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let at = format!("{} round {round} prefix {prefix:?}", kind.name);
+            assert_eq!(b.scan_prefix(prefix).unwrap(), want, "{at}");
+            assert_eq!(b.any_with_prefix(prefix).unwrap(), !want.is_empty(), "{at}");
+            assert_eq!(b.get(&key).unwrap(), model.get(&key).cloned(), "{at}");
+        }
+    });
+}

@@ -12,6 +12,7 @@ mod keys;
 mod load;
 mod memory;
 mod redb_backend;
+mod redb_tables;
 #[cfg(feature = "sled")]
 mod sled_backend;
 mod writer;

@@ -1,4 +1,5 @@
-//! The default durable backend: redb, one table of byte keys and values.
+//! The default durable backend: redb, with byte keys and values in one main
+//! table and each document's log in a table of its own (`redb_tables`).
 //!
 //! A batch is one redb write transaction. With `sync` it commits with
 //! `Durability::Immediate` (fsync before returning); without, it commits with
@@ -6,19 +7,23 @@
 //! it durable: redb persists non-durable commits with the next durable one.
 //! That is what group commit builds on.
 
-use super::backend::prefix_end;
+use super::redb_tables::{self, MAIN};
+use super::HeaderShield;
 use super::{Backend, Batch, Entries, StoreError};
-use super::{HeaderShield, Write};
 use redb::backends::FileBackend;
-use redb::{Builder, Database, Durability, ReadableDatabase, StorageBackend, TableDefinition};
+use redb::{
+    Builder, Database, Durability, ReadableDatabase, StorageBackend, TableDefinition, TableError,
+};
 use std::fs::{File, OpenOptions};
-use std::ops::Bound;
 use std::path::Path;
 
-const TABLE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("mergedb");
 const NAME: &str = "redb";
 
 fn err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::backend(NAME, e)
+}
+
+fn err_text(e: String) -> StoreError {
     StoreError::backend(NAME, e)
 }
 
@@ -59,10 +64,18 @@ impl RedbBackend {
         // Create the table so that reads of an empty store find it; an open
         // of an existing store only reads, with no write transaction (and no
         // fsync), which is most of what opening costs.
-        let exists = db.begin_read().map_err(err)?.open_table(TABLE).is_ok();
+        let read = db.begin_read().map_err(err)?;
+        let exists = match read.open_table(MAIN) {
+            Ok(main) => {
+                redb_tables::check_layout(&main).map_err(err)?;
+                true
+            }
+            Err(_) => false,
+        };
+        drop(read);
         if !exists {
             let txn = db.begin_write().map_err(err)?;
-            txn.open_table(TABLE).map_err(err)?;
+            txn.open_table(MAIN).map_err(err)?;
             txn.commit().map_err(err)?;
         }
         Ok(RedbBackend { db })
@@ -71,27 +84,7 @@ impl RedbBackend {
     fn commit(&self, batch: &Batch, durability: Durability) -> Result<(), StoreError> {
         let mut txn = self.db.begin_write().map_err(err)?;
         txn.set_durability(durability).map_err(err)?;
-        {
-            let mut table = txn.open_table(TABLE).map_err(err)?;
-            for w in batch.entries() {
-                match w {
-                    Write::Put(k, v) => table.insert(k.as_slice(), v.as_slice()).map(drop),
-                    Write::Delete(k) => table.remove(k.as_slice()).map(drop),
-                    Write::DeletePrefix(p) => {
-                        let end = prefix_end(p);
-                        let upper = match &end {
-                            Some(e) => Bound::Excluded(e.as_slice()),
-                            None => Bound::Unbounded,
-                        };
-                        table.retain_in::<&[u8], _>(
-                            (Bound::Included(p.as_slice()), upper),
-                            |_, _| false,
-                        )
-                    }
-                }
-                .map_err(err)?;
-            }
-        }
+        redb_tables::apply(&txn, batch.entries(), err_text)?;
         txn.commit().map_err(err)
     }
 }
@@ -103,32 +96,27 @@ impl Backend for RedbBackend {
 
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let txn = self.db.begin_read().map_err(err)?;
-        let table = txn.open_table(TABLE).map_err(err)?;
+        let name = redb_tables::log_table(key);
+        let def = match &name {
+            Some(n) => TableDefinition::<&[u8], &[u8]>::new(n),
+            None => MAIN,
+        };
+        let table = match txn.open_table(def) {
+            Ok(table) => table,
+            Err(TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(err(e)),
+        };
         Ok(table.get(key).map_err(err)?.map(|v| v.value().to_vec()))
     }
 
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Entries, StoreError> {
         let txn = self.db.begin_read().map_err(err)?;
-        let table = txn.open_table(TABLE).map_err(err)?;
-        let mut out = Vec::new();
-        for entry in table.range(prefix..).map_err(err)? {
-            let (k, v) = entry.map_err(err)?;
-            if !k.value().starts_with(prefix) {
-                break;
-            }
-            out.push((k.value().to_vec(), v.value().to_vec()));
-        }
-        Ok(out)
+        redb_tables::scan(&txn, prefix, None, err_text)
     }
 
     fn any_with_prefix(&self, prefix: &[u8]) -> Result<bool, StoreError> {
         let txn = self.db.begin_read().map_err(err)?;
-        let table = txn.open_table(TABLE).map_err(err)?;
-        let first = table.range(prefix..).map_err(err)?.next();
-        match first {
-            None => Ok(false),
-            Some(entry) => Ok(entry.map_err(err)?.0.value().starts_with(prefix)),
-        }
+        Ok(!redb_tables::scan(&txn, prefix, Some(1), err_text)?.is_empty())
     }
 
     fn write(&self, batch: &Batch, sync: bool) -> Result<(), StoreError> {
