@@ -70,19 +70,25 @@ impl Val {
         }
     }
 
-    pub fn to_scalar(&self) -> ScalarValue {
+    /// Borrowed as a value of the format; a typed character is written into
+    /// `buf` as UTF-8 and borrowed from there.
+    pub fn as_ref<'a>(&'a self, buf: &'a mut [u8; 4]) -> ValueRef<'a> {
         match self {
-            Val::Null => ScalarValue::Null,
-            Val::Bool(b) => ScalarValue::Bool(*b),
-            Val::Int(i) => ScalarValue::Int(*i),
-            Val::Uint(u) => ScalarValue::Uint(*u),
-            Val::F64(f) => ScalarValue::F64(*f),
-            Val::Char(c) => ScalarValue::Str(c.to_string()),
-            Val::Str(s) => ScalarValue::Str(String::clone(s)),
-            Val::Bytes(b) => ScalarValue::Bytes(Vec::clone(b)),
-            Val::Counter(c) => ScalarValue::Counter(*c),
-            Val::Timestamp(t) => ScalarValue::Timestamp(*t),
+            Val::Null => ValueRef::Null,
+            Val::Bool(b) => ValueRef::Bool(*b),
+            Val::Int(i) => ValueRef::Int(*i),
+            Val::Uint(u) => ValueRef::Uint(*u),
+            Val::F64(f) => ValueRef::F64(*f),
+            Val::Char(c) => ValueRef::Str(c.encode_utf8(buf)),
+            Val::Str(s) => ValueRef::Str(s),
+            Val::Bytes(b) => ValueRef::Bytes(b),
+            Val::Counter(c) => ValueRef::Counter(*c),
+            Val::Timestamp(t) => ValueRef::Timestamp(*t),
         }
+    }
+
+    pub fn to_scalar(&self) -> ScalarValue {
+        self.as_ref(&mut [0; 4]).to_scalar()
     }
 
     /// Its width in a text, in code points: a non-string stands for U+FFFC.

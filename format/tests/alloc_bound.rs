@@ -1,35 +1,13 @@
 //! The decoder's memory is bounded by its input: at most 48 bytes of heap per
 //! input byte, plus 1 KiB (SPEC.md §3.7). Measured with a counting allocator;
 //! this file holds one test so that no other test allocates at the same time.
-#![allow(unsafe_code)] // A counting wrapper around the system allocator, tests only.
-
 mod common;
 
+use common::counting::{peak_during, Counting};
 use common::{body, frame, valid_change};
 use mergedb_format::{decode_change, encode_change, ActorId, ChangeBuilder, ElemId, ObjId};
 use mergedb_format::{Key, ObjType, ScalarValue};
 use proptest::strategy::{Strategy, ValueTree};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call forwards to `System` with the same arguments; the counters
-// are only bookkeeping.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let live = LIVE.fetch_add(layout.size(), SeqCst) + layout.size();
-        PEAK.fetch_max(live, SeqCst);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), SeqCst);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
 
 #[global_allocator]
 static ALLOC: Counting = Counting;
@@ -39,12 +17,7 @@ const SLACK: usize = 1024;
 
 /// The most heap that decoding `bytes` holds at once, above what was live before.
 fn peak_decoding(bytes: &[u8]) -> usize {
-    let before = LIVE.load(SeqCst);
-    PEAK.store(before, SeqCst);
-    let result = decode_change(bytes);
-    let peak = PEAK.load(SeqCst) - before;
-    drop(result);
-    peak
+    peak_during(|| decode_change(bytes)).1
 }
 
 fn check(bytes: &[u8], worst: &mut f64) {

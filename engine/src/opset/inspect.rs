@@ -3,8 +3,8 @@
 
 use super::{KeyRef, ObjData, OpRec, OpSet, Run, NONE};
 use crate::opset::seq::Elem;
-use crate::value::{Action, Val};
-use mergedb_format::snapshot::{ActionRef, HistoryWriter, IdRef, KeyRef as SnapKey, OpRef};
+use crate::value::Action;
+use mergedb_format::snapshot::{ActionView, HistoryWriter, IdRef, KeyRef as SnapKey, OpRef};
 
 impl OpSet {
     /// Op `k`'s preds.
@@ -82,17 +82,11 @@ impl OpSet {
             });
         }
         let mut buf = [0u8; 4];
-        let scalar;
         let action = match &rec.action {
-            Action::Make(ty) => ActionRef::Make(*ty),
-            Action::Put(Val::Char(c)) => ActionRef::PutStr(c.encode_utf8(&mut buf)),
-            Action::Put(Val::Str(s)) => ActionRef::PutStr(s),
-            Action::Put(v) => {
-                scalar = v.to_scalar();
-                ActionRef::Put(&scalar)
-            }
-            Action::Delete => ActionRef::Delete,
-            Action::Inc(by) => ActionRef::Increment(*by),
+            Action::Make(ty) => ActionView::Make(*ty),
+            Action::Put(v) => ActionView::Put(v.as_ref(&mut buf)),
+            Action::Delete => ActionView::Delete,
+            Action::Inc(by) => ActionView::Increment(*by),
         };
         w.op(OpRef {
             obj,

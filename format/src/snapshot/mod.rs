@@ -11,9 +11,8 @@ mod history;
 mod state;
 
 pub use history::{
-    decode_history, decode_history_each, hash_history, ActionRef, ActionView, ChangeRef,
-    ChangeView, HistoryReader, HistoryWriter, IdRef, KeyRef, OpRef, OpView, ValueRef,
-    PREALLOC_CHANGES,
+    decode_history, decode_history_each, hash_history, ActionView, ChangeRef, ChangeView,
+    HistoryReader, HistoryWriter, IdRef, KeyRef, OpRef, OpView, ValueRef, PREALLOC_CHANGES,
 };
 pub use state::{decode_state, encode_state, DocState, StateBody, StateObject, StateValue};
 

@@ -1,6 +1,8 @@
 //! Helpers shared by the format tests.
 #![allow(dead_code)]
 
+pub mod counting;
+
 use arbitrary::{Arbitrary, Unstructured};
 use mergedb_format::{Change, ValidChange};
 use proptest::prelude::*;
@@ -17,23 +19,26 @@ pub fn valid_change() -> impl Strategy<Value = Change> {
 /// Frames `body` as SPEC.md §3.1 says, written here apart from the encoder so
 /// that tests can make bodies of their own and check the frame independently.
 pub fn frame(body: &[u8]) -> Vec<u8> {
-    let mut len = Vec::new();
-    let mut n = body.len() as u64;
-    loop {
-        let byte = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            len.push(byte);
-            break;
-        }
-        len.push(byte | 0x80);
-    }
-    let mut checked = len.clone();
+    let mut checked = Vec::new();
+    uleb(&mut checked, body.len() as u64);
     checked.extend_from_slice(body);
     let mut out = b"MDBC\x01".to_vec();
     out.extend_from_slice(&crc32fast::hash(&checked).to_le_bytes());
     out.extend_from_slice(&checked);
     out
+}
+
+/// Appends `v` as uLEB128, written here apart from the crate's writer.
+pub fn uleb(out: &mut Vec<u8>, mut v: u64) {
+    loop {
+        let byte = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
 }
 
 /// The body of an encoded change (everything after the length).

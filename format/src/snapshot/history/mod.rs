@@ -15,7 +15,7 @@ pub use read::{
     decode_history, decode_history_each, hash_history, HistoryReader, PREALLOC_CHANGES,
 };
 pub use view::{ActionView, ChangeView, OpView, ValueRef};
-pub use write::{ActionRef, ChangeRef, HistoryWriter, IdRef, KeyRef, OpRef};
+pub use write::{ChangeRef, HistoryWriter, IdRef, KeyRef, OpRef};
 
 pub(super) const CHANGE_ACTOR: usize = 0;
 pub(super) const CHANGE_SEQ: usize = 1;

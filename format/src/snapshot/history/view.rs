@@ -76,6 +76,18 @@ pub enum ActionView<'a> {
     Increment(i64),
 }
 
+impl<'a> ActionView<'a> {
+    /// Borrows an op's action.
+    pub fn of(action: &'a OpAction) -> Self {
+        match action {
+            OpAction::MakeObject(t) => ActionView::Make(*t),
+            OpAction::Put(v) => ActionView::Put(ValueRef::of(v)),
+            OpAction::Delete => ActionView::Delete,
+            OpAction::Increment(by) => ActionView::Increment(*by),
+        }
+    }
+}
+
 /// One op of a [`ChangeView`]; its preds are in the change's pred list.
 #[derive(Clone, Copy, Debug)]
 pub struct OpView<'a> {
@@ -199,12 +211,8 @@ impl<'a> ChangeView<'a> {
                 Key::Seq(ElemId::Head) => KeyRef::Head,
                 Key::Seq(ElemId::Op(o)) => KeyRef::Elem(id(o)),
             };
-            let action = match &op.action {
-                OpAction::MakeObject(t) => ActionView::Make(*t),
-                OpAction::Put(v) => ActionView::Put(ValueRef::of(v)),
-                OpAction::Delete => ActionView::Delete,
-                OpAction::Increment(by) => ActionView::Increment(*by),
-            };
+            let action = ActionView::of(&op.action);
+
             let pred_at = view.pred_count();
             for p in &op.pred {
                 let p = id(p);

@@ -1,9 +1,10 @@
 //! Writing the history section's columns (SPEC.md §4.3).
 
+use super::view::{ActionView, ValueRef};
 use super::*;
 use crate::change_layout::*;
 use crate::snapshot::columns::{write_actors, ColumnWriter};
-use crate::{ActorId, Change, ElemId, Key, ObjId, ObjType, OpAction, OpId, ScalarValue};
+use crate::{ActorId, Change, ElemId, Key, ObjId, ObjType, OpId};
 
 /// An op id as the writer takes it: a counter and an index into the actor
 /// table given to [`HistoryWriter::new`].
@@ -26,21 +27,6 @@ pub enum KeyRef<'a> {
     Elem(IdRef),
 }
 
-/// What an op does, borrowed.
-#[derive(Clone, Copy, Debug)]
-pub enum ActionRef<'a> {
-    /// Makes an object.
-    Make(ObjType),
-    /// Puts a string (the common case: one typed character).
-    PutStr(&'a str),
-    /// Puts any other scalar.
-    Put(&'a ScalarValue),
-    /// Deletes.
-    Delete,
-    /// Increments a counter.
-    Increment(i64),
-}
-
 /// One op, borrowed: what [`HistoryWriter::op`] takes.
 #[derive(Clone, Copy, Debug)]
 pub struct OpRef<'a> {
@@ -51,7 +37,7 @@ pub struct OpRef<'a> {
     /// Whether it inserts.
     pub insert: bool,
     /// What it does.
-    pub action: ActionRef<'a>,
+    pub action: ActionView<'a>,
     /// Its preds, ascending in op id order (as the change holds them).
     pub pred: &'a [IdRef],
 }
@@ -162,10 +148,10 @@ impl HistoryWriter {
         let own = self.own;
         self.own = own.wrapping_add(1);
         let mut header = match op.action {
-            ActionRef::Make(_) => ACTION_MAKE,
-            ActionRef::Put(_) | ActionRef::PutStr(_) => ACTION_PUT,
-            ActionRef::Delete => ACTION_DELETE,
-            ActionRef::Increment(_) => ACTION_INCREMENT,
+            ActionView::Make(_) => ACTION_MAKE,
+            ActionView::Put(_) => ACTION_PUT,
+            ActionView::Delete => ACTION_DELETE,
+            ActionView::Increment(_) => ACTION_INCREMENT,
         };
         if op.insert {
             header |= FLAG_INSERT;
@@ -210,10 +196,10 @@ impl HistoryWriter {
         }
     }
 
-    fn action(&mut self, action: ActionRef<'_>) {
+    fn action(&mut self, action: ActionView<'_>) {
         let c = &mut self.cols;
         match action {
-            ActionRef::Make(t) => c.rle_u(
+            ActionView::Make(t) => c.rle_u(
                 OP_TAG,
                 match t {
                     ObjType::Map => OBJ_MAP,
@@ -222,10 +208,9 @@ impl HistoryWriter {
                 }
                 .into(),
             ),
-            ActionRef::PutStr(s) => write_value_parts(c, TAG_STR, Some(s.as_bytes())),
-            ActionRef::Put(v) => write_value(c, v),
-            ActionRef::Delete => {}
-            ActionRef::Increment(by) => c.sleb(OP_NUM, by),
+            ActionView::Put(v) => write_value(c, v),
+            ActionView::Delete => {}
+            ActionView::Increment(by) => c.sleb(OP_NUM, by),
         }
     }
 
@@ -267,18 +252,11 @@ impl HistoryWriter {
             ops: change.ops.len(),
         });
         for (op, (obj, key, pred)) in change.ops.iter().zip(&ops) {
-            let action = match &op.action {
-                OpAction::MakeObject(t) => ActionRef::Make(*t),
-                OpAction::Put(ScalarValue::Str(s)) => ActionRef::PutStr(s),
-                OpAction::Put(v) => ActionRef::Put(v),
-                OpAction::Delete => ActionRef::Delete,
-                OpAction::Increment(by) => ActionRef::Increment(*by),
-            };
             self.op(OpRef {
                 obj: *obj,
                 key: *key,
                 insert: op.insert,
-                action,
+                action: ActionView::of(&op.action),
                 pred,
             });
         }
@@ -302,32 +280,32 @@ fn write_value_parts(c: &mut ColumnWriter<COLUMNS>, tag: u8, bytes: Option<&[u8]
     }
 }
 
-fn write_value(c: &mut ColumnWriter<COLUMNS>, v: &ScalarValue) {
+fn write_value(c: &mut ColumnWriter<COLUMNS>, v: ValueRef<'_>) {
     let (tag, bytes): (u8, Option<&[u8]>) = match v {
-        ScalarValue::Null => (TAG_NULL, None),
-        ScalarValue::Bool(false) => (TAG_FALSE, None),
-        ScalarValue::Bool(true) => (TAG_TRUE, None),
-        ScalarValue::Int(i) | ScalarValue::Counter(i) | ScalarValue::Timestamp(i) => {
-            c.sleb(OP_NUM, *i);
+        ValueRef::Null => (TAG_NULL, None),
+        ValueRef::Bool(false) => (TAG_FALSE, None),
+        ValueRef::Bool(true) => (TAG_TRUE, None),
+        ValueRef::Int(i) | ValueRef::Counter(i) | ValueRef::Timestamp(i) => {
+            c.sleb(OP_NUM, i);
             (
                 match v {
-                    ScalarValue::Int(_) => TAG_INT,
-                    ScalarValue::Counter(_) => TAG_COUNTER,
+                    ValueRef::Int(_) => TAG_INT,
+                    ValueRef::Counter(_) => TAG_COUNTER,
                     _ => TAG_TIMESTAMP,
                 },
                 None,
             )
         }
-        ScalarValue::Uint(u) => {
-            c.uleb(OP_NUM, *u);
+        ValueRef::Uint(u) => {
+            c.uleb(OP_NUM, u);
             (TAG_UINT, None)
         }
-        ScalarValue::F64(f) => {
+        ValueRef::F64(f) => {
             c.col(OP_NUM).extend_from_slice(&f.to_le_bytes());
             (TAG_F64, None)
         }
-        ScalarValue::Str(s) => (TAG_STR, Some(s.as_bytes())),
-        ScalarValue::Bytes(b) => (TAG_BYTES, Some(b.as_slice())),
+        ValueRef::Str(s) => (TAG_STR, Some(s.as_bytes())),
+        ValueRef::Bytes(b) => (TAG_BYTES, Some(b)),
     };
     write_value_parts(c, tag, bytes);
 }
