@@ -40,17 +40,20 @@ impl Document {
 fn load_bulk(raw: &[u8], actor: ActorId) -> Result<Document, GiveUp> {
     let reader = HistoryReader::new(raw).map_err(|_| GiveUp)?;
     let n = reader.len();
-    let (doc, hashes) = match n < PARALLEL_FROM {
-        true => (build(reader, actor, None), hash_all(raw)),
-        false => std::thread::scope(|s| {
+    let (mut doc, hashes) = if n < PARALLEL_FROM {
+        // Hashed only if the build accepts it.
+        let doc = build(reader, actor, None)?;
+        (doc, hash_all(raw)?)
+    } else {
+        let (doc, hashes) = std::thread::scope(|s| {
             let (tx, rx) = std::sync::mpsc::sync_channel(IN_FLIGHT);
             let hasher = s.spawn(move || hash_blocks(rx, n));
             let doc = build(reader, actor, Some(tx));
             (doc, hasher.join().unwrap_or(Err(GiveUp)))
-        }),
+        });
+        (doc?, hashes?)
     };
-    let mut doc = doc?;
-    match doc.history.set_hashes(hashes?) {
+    match doc.history.set_hashes(hashes) {
         true => Ok(doc),
         false => Err(GiveUp),
     }
