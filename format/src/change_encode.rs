@@ -182,24 +182,7 @@ fn write_op(
     own: u64,
     actors: &OtherActors<'_>,
 ) {
-    let mut header = match op.action {
-        ActionView::Make(_) => ACTION_MAKE,
-        ActionView::Put(_) => ACTION_PUT,
-        ActionView::Delete => ACTION_DELETE,
-        ActionView::Increment(_) => ACTION_INCREMENT,
-    };
-    if op.insert {
-        header |= FLAG_INSERT;
-    }
-    if op.obj.is_some() {
-        header |= FLAG_OBJ_ID;
-    }
-    match op.key {
-        KeyRef::Elem(_) => header |= FLAG_SEQ_KEY | FLAG_ELEM_ID,
-        KeyRef::Head => header |= FLAG_SEQ_KEY,
-        KeyRef::Map(_) => {}
-    }
-    out.push(header);
+    out.push(op_header(op.action, op.insert, op.obj.is_some(), op.key));
     if let Some(id) = &op.obj {
         write_uleb(out, id.counter);
         write_uleb(out, actors.index(id));
@@ -224,6 +207,29 @@ fn write_op(
         write_uleb(out, pred.len() as u64);
         pred.iter().for_each(|p| write_earlier(out, p, own, actors));
     }
+}
+
+/// An op's header byte (SPEC.md §3.3), which a snapshot's history column
+/// holds too, with bits of its own above these.
+pub(crate) fn op_header(action: ActionView<'_>, insert: bool, obj: bool, key: KeyRef<'_>) -> u8 {
+    let mut header = match action {
+        ActionView::Make(_) => ACTION_MAKE,
+        ActionView::Put(_) => ACTION_PUT,
+        ActionView::Delete => ACTION_DELETE,
+        ActionView::Increment(_) => ACTION_INCREMENT,
+    };
+    if insert {
+        header |= FLAG_INSERT;
+    }
+    if obj {
+        header |= FLAG_OBJ_ID;
+    }
+    match key {
+        KeyRef::Elem(_) => header |= FLAG_SEQ_KEY | FLAG_ELEM_ID,
+        KeyRef::Head => header |= FLAG_SEQ_KEY,
+        KeyRef::Map(_) => {}
+    }
+    header
 }
 
 /// An op id that is known to be earlier than the op's own: stored as the

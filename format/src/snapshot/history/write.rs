@@ -2,6 +2,7 @@
 
 use super::view::{ActionView, ValueRef};
 use super::*;
+use crate::change_encode::op_header;
 use crate::change_layout::*;
 use crate::snapshot::columns::{write_actors, ColumnWriter};
 use crate::{ActorId, Change, ElemId, Key, ObjId, ObjType, OpId};
@@ -147,26 +148,16 @@ impl HistoryWriter {
     pub fn op(&mut self, op: OpRef<'_>) {
         let own = self.own;
         self.own = own.wrapping_add(1);
-        let mut header = match op.action {
-            ActionView::Make(_) => ACTION_MAKE,
-            ActionView::Put(_) => ACTION_PUT,
-            ActionView::Delete => ACTION_DELETE,
-            ActionView::Increment(_) => ACTION_INCREMENT,
-        };
-        if op.insert {
-            header |= FLAG_INSERT;
-        }
+        let mut header = op_header(op.action, op.insert, op.obj.is_some(), op.key);
         if let Some(id) = op.obj {
-            header |= FLAG_OBJ_ID;
             self.cols.rle_u(OP_OBJ, id.counter);
             self.cols.rle_u(OP_OBJ_ACTOR, u64::from(id.actor));
         }
         let mut elem = None;
         match op.key {
             KeyRef::Map(k) => self.cols.bytes(OP_KEY, k.as_bytes()),
-            KeyRef::Head => header |= FLAG_SEQ_KEY,
+            KeyRef::Head => {}
             KeyRef::Elem(id) => {
-                header |= FLAG_SEQ_KEY | FLAG_ELEM_ID;
                 if id.actor == self.actor_now && id.counter.wrapping_add(1) == own {
                     header |= FLAG_ELEM_PREV;
                 } else {
