@@ -7,7 +7,7 @@ use crate::change::{check_counter_range, strictly_ascending};
 use crate::change_layout::*;
 use crate::reader::Reader;
 use crate::{ActorId, Change, ChangeHash, DecodeError, ElemId, InvalidChange, Key, ObjId};
-use crate::{ObjType, Op, OpAction, OpId, OpRule, ScalarValue};
+use crate::{Op, OpAction, OpId, OpRule, ScalarValue};
 
 type Result<T> = std::result::Result<T, DecodeError>;
 
@@ -259,18 +259,7 @@ fn read_action(r: &mut Reader<'_>, action: u8) -> Result<OpAction> {
     Ok(match action {
         ACTION_MAKE => {
             let offset = r.offset();
-            OpAction::MakeObject(match r.u8("object type")? {
-                OBJ_MAP => ObjType::Map,
-                OBJ_LIST => ObjType::List,
-                OBJ_TEXT => ObjType::Text,
-                tag => {
-                    return Err(DecodeError::UnknownTag {
-                        field: "object type",
-                        offset,
-                        tag,
-                    })
-                }
-            })
+            OpAction::MakeObject(obj_type_of(r.u8("object type")?, offset)?)
         }
         ACTION_PUT => OpAction::Put(read_value(r)?),
         ACTION_DELETE => OpAction::Delete,

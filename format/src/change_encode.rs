@@ -3,7 +3,7 @@
 use crate::change_layout::*;
 use crate::reader::{write_sleb, write_uleb};
 use crate::snapshot::{ActionView, ChangeView, IdRef, KeyRef, OpView, ValueRef};
-use crate::{ActorId, Change, ChangeHash, InvalidChange, ObjType, ScalarValue};
+use crate::{ActorId, Change, ChangeHash, InvalidChange, ScalarValue};
 
 /// Encodes a valid change in its one canonical form.
 ///
@@ -193,11 +193,7 @@ fn write_op(
         KeyRef::Map(k) => write_bytes(out, k.as_bytes()),
     }
     match op.action {
-        ActionView::Make(t) => out.push(match t {
-            ObjType::Map => OBJ_MAP,
-            ObjType::List => OBJ_LIST,
-            ObjType::Text => OBJ_TEXT,
-        }),
+        ActionView::Make(t) => out.push(obj_type_byte(t)),
         ActionView::Put(v) => write_value_ref(out, v),
         ActionView::Delete => {}
         ActionView::Increment(by) => write_sleb(out, by),

@@ -37,6 +37,29 @@ pub(crate) const OBJ_MAP: u8 = 0;
 pub(crate) const OBJ_LIST: u8 = 1;
 pub(crate) const OBJ_TEXT: u8 = 2;
 
+/// The byte of an object type.
+pub(crate) fn obj_type_byte(ty: crate::ObjType) -> u8 {
+    match ty {
+        crate::ObjType::Map => OBJ_MAP,
+        crate::ObjType::List => OBJ_LIST,
+        crate::ObjType::Text => OBJ_TEXT,
+    }
+}
+
+/// The object type of a byte read at `offset`.
+pub(crate) fn obj_type_of(tag: u8, offset: usize) -> Result<crate::ObjType, crate::DecodeError> {
+    match tag {
+        OBJ_MAP => Ok(crate::ObjType::Map),
+        OBJ_LIST => Ok(crate::ObjType::List),
+        OBJ_TEXT => Ok(crate::ObjType::Text),
+        tag => Err(crate::DecodeError::UnknownTag {
+            field: "object type",
+            offset,
+            tag,
+        }),
+    }
+}
+
 // Value tags.
 pub(crate) const TAG_NULL: u8 = 0;
 pub(crate) const TAG_FALSE: u8 = 1;

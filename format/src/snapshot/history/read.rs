@@ -7,7 +7,6 @@ use crate::reader::Reader;
 use crate::snapshot::columns::{read_actors, ColumnReader};
 use crate::{
     encode_view_parts, frame_change, ActorId, Change, ChangeHash, DecodeError, InvalidChange,
-    ObjType,
 };
 
 type Result<T> = std::result::Result<T, DecodeError>;
@@ -375,18 +374,7 @@ impl<'a> Decode<'a> {
     fn action(&mut self, action: u8, out: &mut ActionView<'a>) -> Result<()> {
         let at = self.offset(OP_TAG);
         *out = match action {
-            ACTION_MAKE => ActionView::Make(match tag_byte(self.cols.rle_u(OP_TAG)?) {
-                OBJ_MAP => ObjType::Map,
-                OBJ_LIST => ObjType::List,
-                OBJ_TEXT => ObjType::Text,
-                tag => {
-                    return Err(DecodeError::UnknownTag {
-                        field: "object type",
-                        offset: at,
-                        tag,
-                    })
-                }
-            }),
+            ACTION_MAKE => ActionView::Make(obj_type_of(tag_byte(self.cols.rle_u(OP_TAG)?), at)?),
             ACTION_PUT => ActionView::Put(self.value()?),
             ACTION_DELETE => ActionView::Delete,
             _ => ActionView::Increment(self.cols.sleb(OP_NUM)?),

@@ -5,7 +5,7 @@ use super::*;
 use crate::change_encode::op_header;
 use crate::change_layout::*;
 use crate::snapshot::columns::{write_actors, ColumnWriter};
-use crate::{ActorId, Change, ElemId, Key, ObjId, ObjType, OpId};
+use crate::{ActorId, Change, ElemId, Key, ObjId, OpId};
 
 /// An op id as the writer takes it: a counter and an index into the actor
 /// table given to [`HistoryWriter::new`].
@@ -190,15 +190,7 @@ impl HistoryWriter {
     fn action(&mut self, action: ActionView<'_>) {
         let c = &mut self.cols;
         match action {
-            ActionView::Make(t) => c.rle_u(
-                OP_TAG,
-                match t {
-                    ObjType::Map => OBJ_MAP,
-                    ObjType::List => OBJ_LIST,
-                    ObjType::Text => OBJ_TEXT,
-                }
-                .into(),
-            ),
+            ActionView::Make(t) => c.rle_u(OP_TAG, obj_type_byte(t).into()),
             ActionView::Put(v) => write_value(c, v),
             ActionView::Delete => {}
             ActionView::Increment(by) => c.sleb(OP_NUM, by),
