@@ -44,11 +44,9 @@ fn reaches_logs(prefix: &[u8]) -> bool {
 
 /// The log tables whose keys all start with `prefix` (which is shorter than
 /// a log prefix, so they match whole or not at all).
-fn log_tables_under(names: impl Iterator<Item = String>, prefix: &[u8]) -> Vec<(String, Vec<u8>)> {
+fn log_tables_under(names: impl Iterator<Item = String>, prefix: &[u8]) -> Vec<String> {
     names
-        .filter_map(|n| Some((table_prefix(&n)?, n)))
-        .filter(|(p, _)| p.starts_with(prefix))
-        .map(|(p, n)| (n, p))
+        .filter(|n| table_prefix(n).is_some_and(|p| p.starts_with(prefix)))
         .collect()
 }
 
@@ -131,7 +129,7 @@ pub(crate) fn scan(
     if reaches_logs(prefix) && limit.is_none_or(|l| out.len() < l) {
         let names = txn.list_tables().map_err(|e| err(e.to_string()))?;
         let names = names.map(|t| t.name().to_string());
-        for (name, _) in log_tables_under(names, prefix) {
+        for name in log_tables_under(names, prefix) {
             let table = txn
                 .open_table(TableDefinition::<&[u8], &[u8]>::new(&name))
                 .map_err(|e| err(e.to_string()))?;
@@ -216,7 +214,7 @@ fn delete_prefix(
                     .map_err(|x| e(&x))?
                     .map(|t| t.name().to_string())
                     .collect();
-                for (name, _) in log_tables_under(names.into_iter(), p) {
+                for name in log_tables_under(names.into_iter(), p) {
                     txn.delete_table(TableDefinition::<&[u8], &[u8]>::new(&name))
                         .map_err(|x| e(&x))?;
                 }
