@@ -4,12 +4,13 @@
 //! its deps and so they form one chain that nothing else waits on.
 
 use crate::history::{HashIndex, NewChange};
+
 use crate::opset::{Bulk, GiveUp};
 use crate::{Document, EngineError};
 use mergedb_format::snapshot::{
     hash_history, parse_snapshot, ChangeView, HistoryReader, PREALLOC_CHANGES,
 };
-use mergedb_format::{encode_view_parts, frame_change, ActorId, ChangeHash};
+use mergedb_format::{encode_view_parts, ActorId, ChangeHash};
 use std::sync::mpsc::{Receiver, SyncSender};
 
 /// Below this many changes, hashing on a second thread saves less than
@@ -107,7 +108,7 @@ impl Block {
 /// deps are earlier changes, so their hashes are known by then.
 fn hash_blocks(rx: Receiver<Block>, n: usize) -> Result<HashIndex, GiveUp> {
     let mut hashes = HashIndex::with_capacity(n.min(PREALLOC_CHANGES));
-    let (mut deps, mut out) = (Vec::new(), Vec::new());
+    let mut deps = Vec::new();
     for block in rx {
         let (mut at, mut dep_at) = (0, 0);
         for (&(head, tail), &dep_end) in block.ends.iter().zip(&block.dep_ends) {
@@ -119,8 +120,7 @@ fn hash_blocks(rx: Receiver<Block>, n: usize) -> Result<HashIndex, GiveUp> {
             deps.sort_unstable();
             let head_bytes = block.bytes.get(at..head).ok_or(GiveUp)?;
             let tail_bytes = block.bytes.get(head..tail).ok_or(GiveUp)?;
-            frame_change(head_bytes, &deps, tail_bytes, &mut out);
-            hashes.push(ChangeHash::of_encoded(&out));
+            hashes.push(ChangeHash::of_parts(head_bytes, &deps, tail_bytes));
             (at, dep_at) = (tail, dep_end);
         }
     }
@@ -136,6 +136,7 @@ fn build(
     blocks: Option<SyncSender<Block>>,
 ) -> Result<Document, GiveUp> {
     let mut doc = Document::with_actor(actor);
+
     // The counts come from the section's lengths; a hostile section can
     // declare far more than it holds, so room is made for at most so many.
     let ops = reader.op_count().min(PREALLOC_CHANGES);

@@ -42,7 +42,7 @@ pub fn encode_view_into(
 /// Appends a checked change view's body to `out` in two parts, the part
 /// before its deps' hashes and the part after, and returns the length of
 /// the first. A loader encodes changes this way while another thread, which
-/// knows the deps' hashes, joins the parts with [`frame_change`].
+/// knows the deps' hashes, hashes the parts with [`ChangeHash::of_parts`].
 pub fn encode_view_parts(view: &ChangeView<'_>, actors: &[ActorId], out: &mut Vec<u8>) -> usize {
     let start = out.len();
     let me = actor_of(actors, view.actor);
@@ -73,7 +73,7 @@ pub fn encode_view_parts(view: &ChangeView<'_>, actors: &[ActorId], out: &mut Ve
 /// The whole encoding of a change, replacing what `out` held: the frame,
 /// then the body from the parts [`encode_view_parts`] wrote, with the deps
 /// (their count, then their hashes, ascending) between them.
-pub fn frame_change(head: &[u8], deps: &[ChangeHash], tail: &[u8], out: &mut Vec<u8>) {
+pub(crate) fn frame_change(head: &[u8], deps: &[ChangeHash], tail: &[u8], out: &mut Vec<u8>) {
     let n = deps.len() as u64;
     let body_len = (head.len() + uleb_len(n) + 32 * deps.len() + tail.len()) as u64;
     out.clear();

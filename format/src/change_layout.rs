@@ -5,6 +5,8 @@
 pub const CHANGE_MAGIC: [u8; 4] = *b"MDBC";
 /// The change format version that this build writes and reads.
 pub const CHANGE_VERSION: u8 = 1;
+/// Offset of the version byte in the frame.
+pub(crate) const VERSION_OFFSET: usize = 4;
 /// Offset of the crc32 in the frame.
 pub(crate) const CRC_OFFSET: usize = 5;
 /// Offset of the body length, where the checksummed bytes start.

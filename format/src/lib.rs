@@ -23,6 +23,7 @@ mod builder;
 mod change;
 mod change_decode;
 mod change_encode;
+mod change_hash;
 mod change_layout;
 mod error;
 pub mod hex;
@@ -40,8 +41,7 @@ pub use builder::ChangeBuilder;
 pub use change::{Change, ChangeHash, InvalidChange};
 pub use change_decode::{decode_change, decode_change_with_hash};
 pub use change_encode::{
-    encode_change, encode_change_into, encode_change_with_hash, encode_view_into,
-    encode_view_parts, frame_change,
+    encode_change, encode_change_into, encode_change_with_hash, encode_view_into, encode_view_parts,
 };
 pub use change_layout::{CHANGE_MAGIC, CHANGE_VERSION};
 pub use error::DecodeError;

@@ -5,9 +5,7 @@ use super::*;
 use crate::change_layout::*;
 use crate::reader::Reader;
 use crate::snapshot::columns::{read_actors, ColumnReader};
-use crate::{
-    encode_view_parts, frame_change, ActorId, Change, ChangeHash, DecodeError, InvalidChange,
-};
+use crate::{encode_view_parts, ActorId, Change, ChangeHash, DecodeError, InvalidChange};
 
 type Result<T> = std::result::Result<T, DecodeError>;
 
@@ -61,7 +59,6 @@ struct Hasher {
     /// The last change's deps, ascending.
     deps: Vec<ChangeHash>,
     parts: Vec<u8>,
-    scratch: Vec<u8>,
 }
 
 impl Hasher {
@@ -70,7 +67,6 @@ impl Hasher {
             hashes: Vec::with_capacity(n),
             deps: Vec::new(),
             parts: Vec::new(),
-            scratch: Vec::new(),
         }
     }
 
@@ -84,8 +80,7 @@ impl Hasher {
         self.parts.clear();
         let head = encode_view_parts(view, actors, &mut self.parts);
         let (head, tail) = self.parts.split_at(head.min(self.parts.len()));
-        frame_change(head, &self.deps, tail, &mut self.scratch);
-        let hash = ChangeHash::of_encoded(&self.scratch);
+        let hash = ChangeHash::of_parts(head, &self.deps, tail);
         self.hashes.push(hash);
         hash
     }
