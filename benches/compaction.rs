@@ -1,6 +1,9 @@
 //! Compacting automerge-paper (259,778 changes) beside automerge's `save()`:
 //!
-//! - `mergedb/snapshot`: `Document::save`, the snapshot of the whole document;
+//! - `mergedb/snapshot`: `Document::save`, the snapshot of the whole document,
+//!   from the history columns it keeps as it grows (SPEC.md §4.5);
+//! - `mergedb/snapshot_cold`: the same, with the columns built whole first,
+//!   as the first save after a load does;
 //! - `mergedb/store_compact`: `Store::compact` of the loaded document: the
 //!   snapshot, plus deleting the 259,779 log records it replaces, in one
 //!   durable batch;
@@ -27,6 +30,17 @@ fn bench(c: &mut Criterion) {
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(10));
     group.bench_function("mergedb/snapshot", |b| b.iter(|| doc.save().unwrap()));
+    group.bench_function("mergedb/snapshot_cold", |b| {
+        b.iter_batched(
+            || {
+                let mut cold = doc.clone();
+                cold.forget_kept_columns();
+                cold
+            },
+            |cold| cold.save().unwrap(),
+            BatchSize::PerIteration,
+        );
+    });
     // Only now: a quarter of a million decoded changes in memory would slow
     // the snapshot above, which an app does not have beside its document.
     let changes = doc.changes_since(&[]).unwrap();

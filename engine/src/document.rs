@@ -2,6 +2,7 @@
 //! the queue of changes waiting for their deps.
 
 use crate::history::{History, NewChange};
+use crate::kept_columns::KeptColumns;
 use crate::opset::{OpSet, Undo};
 use crate::EngineError;
 use mergedb_format::{encode_change_into, encode_change_with_hash, ActorId, Change, ChangeHash};
@@ -31,6 +32,8 @@ pub struct Document {
     pub(crate) actor_index: u32,
     pub(crate) ops: OpSet,
     pub(crate) history: History,
+    /// The history section's columns, kept as the history grows.
+    pub(crate) kept: KeptColumns,
     queue: Vec<Queued>,
     /// Reused buffers: an encoding (to hash a change) and a change's preds.
     pub(crate) scratch: Vec<u8>,
@@ -59,6 +62,7 @@ impl Document {
             actor_index,
             ops,
             history: History::default(),
+            kept: KeptColumns::new(),
             queue: Vec::new(),
             scratch: Vec::new(),
             scratch_pred: Vec::new(),
@@ -93,6 +97,7 @@ impl Document {
         if let Err(hash) = self.verify_changes() {
             panic!("change {hash} does not rebuild to its hash");
         }
+        self.check_kept_columns();
     }
 
     /// Rebuilds every change from the op set and re-encodes it; the hash of the
@@ -139,6 +144,7 @@ impl Document {
     pub fn memory_report(&self) -> Vec<(&'static str, usize)> {
         let mut out = self.ops.memory();
         out.extend(self.history.memory());
+        out.push(("history: kept section columns", self.kept.heap_bytes()));
         out
     }
 
@@ -223,6 +229,7 @@ impl Document {
                 self.ops.undo(u);
             }
             self.history.rewind(mark);
+            self.forget_columns_past_end();
             self.queue = queue_before;
             return Err(result.err().unwrap_or(EngineError::EmptyKey));
         }
@@ -390,6 +397,7 @@ impl Document {
             message: change.message.as_deref(),
             extra: &change.extra,
         });
+        self.keep_last_change();
         self.scratch_deps = deps;
         Ok(())
     }

@@ -14,6 +14,8 @@ mod document;
 mod error;
 mod history;
 mod json;
+mod kept_columns;
+
 mod opset;
 mod read;
 mod snapshot;

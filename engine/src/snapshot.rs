@@ -2,8 +2,8 @@
 
 use crate::{Document, EngineError, Value};
 use mergedb_format::snapshot::{
-    assemble_snapshot, decode_history_each, encode_state, parse_snapshot, ChangeRef, DocState,
-    HistoryWriter, StateBody, StateObject, StateSection, StateValue,
+    assemble_snapshot, decode_history_each, encode_state, parse_snapshot, DocState, StateBody,
+    StateObject, StateSection, StateValue,
 };
 use mergedb_format::{ActorId, Change, ChangeHash, ObjId, ObjType};
 use std::collections::VecDeque;
@@ -65,55 +65,21 @@ impl Document {
     }
 
     /// The whole document as a snapshot: its state and its history. The
-    /// state section is built and compressed on a second thread while this
-    /// one writes the history's columns, which take several times longer.
+    /// state section is built and compressed on a second thread meanwhile
+    /// this one brings the kept history columns up to date (all of them, the
+    /// first time after a load) and joins them.
     pub fn save(&self) -> Result<Vec<u8>, EngineError> {
         std::thread::scope(|s| {
             let state = s.spawn(|| StateSection::new(encode_state(&self.state())));
-            let history = self.history_columns();
+            let history = self.history_raw();
             let state = match state.join() {
                 Ok(state) => state?,
                 // `state()` reads what exists and does not panic; should it, the
                 // snapshot is built here instead of failing.
                 Err(_) => StateSection::new(encode_state(&self.state()))?,
             };
-            Ok(assemble_snapshot(&state, history)?)
+            Ok(assemble_snapshot(&state, &history)?)
         })
-    }
-
-    fn history_columns(&self) -> HistoryWriter {
-        let mut history = HistoryWriter::new(self.ops.actors.all().to_vec());
-        history.reserve(self.history.len(), self.ops.ops.len());
-        let mut preds = Vec::new();
-        // An actor's changes are in index order, so its nth change has seq n:
-        // counting is cheaper than `seq_of`'s search.
-        let mut seqs = vec![0u64; self.ops.actors.all().len()];
-        for i in 0..self.history.len() as u32 {
-            let c = self.history.get(i);
-            let seq = match seqs.get_mut(c.actor as usize) {
-                Some(s) => {
-                    *s += 1;
-                    *s
-                }
-                None => self.history.seq_of(i),
-            };
-            let rare = self.history.rare_ref(i);
-            let n = self.history.n_ops(i);
-            history.change(ChangeRef {
-                actor: c.actor,
-                seq,
-                start_op: self.history.start_op(i, &self.ops),
-                time: c.time,
-                message: rare.and_then(|r| r.message.as_deref()),
-                extra: rare.map_or(&[], |r| r.extra.as_slice()),
-                deps: self.history.deps(i),
-                ops: n as usize,
-            });
-            for k in c.first_op..c.first_op + n {
-                self.ops.write_op(&mut history, k, &mut preds);
-            }
-        }
-        history
     }
 
     /// Loads a snapshot as the reference does, change by change: decodes

@@ -4,7 +4,7 @@
 //! its deps and so they form one chain that nothing else waits on.
 
 use crate::history::{HashIndex, NewChange};
-
+use crate::kept_columns::KeptColumns;
 use crate::opset::{Bulk, GiveUp};
 use crate::{Document, EngineError};
 use mergedb_format::snapshot::{
@@ -136,7 +136,9 @@ fn build(
     blocks: Option<SyncSender<Block>>,
 ) -> Result<Document, GiveUp> {
     let mut doc = Document::with_actor(actor);
-
+    // The section's columns are not kept from a load: the first snapshot
+    // builds them (they would cost this load about a fifth more).
+    doc.kept = KeptColumns::none();
     // The counts come from the section's lengths; a hostile section can
     // declare far more than it holds, so room is made for at most so many.
     let ops = reader.op_count().min(PREALLOC_CHANGES);

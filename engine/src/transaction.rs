@@ -138,6 +138,7 @@ impl Transaction<'_> {
             message: change.message.as_deref(),
             extra: &[],
         });
+        self.doc.keep_last_change();
         self.undo.clear();
         Some(hash)
     }

@@ -8,7 +8,7 @@ use crate::{ActorId, DecodeError};
 type Result<T> = std::result::Result<T, DecodeError>;
 
 /// Columns being written; `N` is how many the section has.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct ColumnWriter<const N: usize> {
     cols: [Vec<u8>; N],
     /// The open run of each run-length column: its value, count and whether
@@ -87,17 +87,29 @@ impl<const N: usize> ColumnWriter<N> {
         self.col(c).extend_from_slice(v);
     }
 
-    /// The section body: every column, in order, each with its length.
-    pub(crate) fn finish(mut self, out: &mut Vec<u8>) {
-        for c in 0..N {
-            if let Some(run) = self.runs.get_mut(c).and_then(Option::take) {
-                self.flush_run(c, run);
+    /// The section body: every column, in order, each with its length. The
+    /// open runs are written as they stand and stay open, so that a writer
+    /// kept beside a growing history can go on after this.
+    pub(crate) fn write(&self, out: &mut Vec<u8>) {
+        let mut open = Vec::new();
+        for (col, run) in self.cols.iter().zip(&self.runs) {
+            open.clear();
+            if let Some((value, count, signed)) = *run {
+                write_uleb(&mut open, count);
+                match signed {
+                    true => write_sleb(&mut open, value as i64),
+                    false => write_uleb(&mut open, value),
+                }
             }
-        }
-        for col in &self.cols {
-            write_uleb(out, col.len() as u64);
+            write_uleb(out, (col.len() + open.len()) as u64);
             out.extend_from_slice(col);
+            out.extend_from_slice(&open);
         }
+    }
+
+    /// Bytes written so far, open runs aside.
+    pub(crate) fn len(&self) -> usize {
+        self.cols.iter().map(Vec::len).sum()
     }
 }
 

@@ -224,7 +224,7 @@ pub fn encode_snapshot(
     history: HistoryWriter,
 ) -> std::result::Result<Vec<u8>, SnapshotTooLarge> {
     let state = StateSection::new(encode_state(state))?;
-    assemble_snapshot(&state, history)
+    assemble_snapshot(&state, &history.raw())
 }
 
 /// A state section, compressed, with its raw bytes (which the history
@@ -245,25 +245,19 @@ impl StateSection {
     }
 }
 
-/// Writes a snapshot from its state section and a finished history.
+/// Writes a snapshot from its state section and a raw history section (as
+/// [`HistoryWriter::raw`] gives it).
 pub fn assemble_snapshot(
     state: &StateSection,
-    history: HistoryWriter,
+    history: &[u8],
 ) -> std::result::Result<Vec<u8>, SnapshotTooLarge> {
-    let history = history.finish();
     let mut out = Vec::with_capacity(HEADER_LEN + state.framed.len() + history.len() / 8);
     out.extend_from_slice(&SNAPSHOT_MAGIC);
     out.extend_from_slice(&[SNAPSHOT_VERSION, 0, 0, 0]);
     out.extend_from_slice(&state.framed);
     // Most of the text the history inserts is still in the state: compressed
     // against it, the history stores little more than what was deleted.
-    write_section(
-        &mut out,
-        KIND_HISTORY,
-        "history",
-        &history,
-        Some(&state.raw),
-    )?;
+    write_section(&mut out, KIND_HISTORY, "history", history, Some(&state.raw))?;
     Ok(out)
 }
 

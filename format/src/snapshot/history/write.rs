@@ -65,8 +65,10 @@ pub struct ChangeRef<'a> {
     pub ops: usize,
 }
 
-/// Writes the history section: each change's metadata, then its ops.
-#[derive(Debug)]
+/// Writes the history section: each change's metadata, then its ops. The
+/// columns only grow, so a writer can be kept beside a growing history and
+/// give the section at any point ([`HistoryWriter::raw`]).
+#[derive(Debug, Clone)]
 pub struct HistoryWriter {
     cols: ColumnWriter<COLUMNS>,
     actors: Vec<ActorId>,
@@ -108,8 +110,30 @@ impl HistoryWriter {
         self.cols.col(OP_ELEM).reserve(ops / 2);
     }
 
-    /// Starts a change; its `ops` ops follow.
+    /// Adds the actors of `all` past those the writer has: a history's actor
+    /// table only grows, and op ids index it.
+    pub fn extend_actors(&mut self, all: &[ActorId]) {
+        if let Some(new) = all.get(self.actors.len()..) {
+            self.actors.extend_from_slice(new);
+        }
+    }
+
+    /// How many changes were written.
+    pub fn changes(&self) -> u64 {
+        self.changes
+    }
+
+    /// Heap bytes the columns hold.
+    pub fn heap_bytes(&self) -> usize {
+        self.cols.len()
+    }
+
+    /// Starts a change; its `ops` ops follow. Its actor (and those its ops
+    /// name) must be in the writer's table.
     pub fn change(&mut self, ch: ChangeRef<'_>) {
+        if self.last_seq.len() < self.actors.len() {
+            self.last_seq.resize(self.actors.len(), 0);
+        }
         let c = &mut self.cols;
         c.rle_u(CHANGE_ACTOR, u64::from(ch.actor));
         let last = self.last_seq.get_mut(ch.actor as usize);
@@ -245,12 +269,12 @@ impl HistoryWriter {
         }
     }
 
-    /// The raw (uncompressed) section.
-    pub fn finish(self) -> Vec<u8> {
-        let mut out = Vec::new();
+    /// The raw (uncompressed) section of the changes written so far.
+    pub fn raw(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.cols.len() + 64 + 17 * self.actors.len());
         write_actors(&mut out, &self.actors);
         crate::reader::write_uleb(&mut out, self.changes);
-        self.cols.finish(&mut out);
+        self.cols.write(&mut out);
         out
     }
 }
