@@ -2,8 +2,8 @@
 
 use crate::{Document, EngineError, Value};
 use mergedb_format::snapshot::{
-    assemble_snapshot, decode_history_each, encode_state, parse_snapshot, DocState, StateBody,
-    StateObject, StateSection, StateValue,
+    assemble_snapshot, decode_history_each, encode_state, parse_snapshot, CompressedHistory,
+    CompressedState, DocState, StateBody, StateObject, StateValue,
 };
 use mergedb_format::{ActorId, Change, ChangeHash, ObjId, ObjType};
 use std::collections::VecDeque;
@@ -64,21 +64,30 @@ impl Document {
         }
     }
 
-    /// The whole document as a snapshot: its state and its history. The
-    /// state section is built and compressed on a second thread meanwhile
-    /// this one brings the kept history columns up to date (all of them, the
-    /// first time after a load) and joins them.
+    /// The whole document as a snapshot: its state and its history. A
+    /// second thread encodes the state while this one brings the kept history
+    /// columns up to date (all of them, the first time after a load); then
+    /// the two sections are compressed at once, the history against the
+    /// state.
     pub fn save(&self) -> Result<Vec<u8>, EngineError> {
+        // `state()` reads what exists and does not panic; should a thread
+        // panic all the same, its part is done again here instead of failing.
+        let (state_raw, history_raw) = std::thread::scope(|s| {
+            let state_raw = s.spawn(|| encode_state(&self.state()));
+            let history_raw = self.history_raw();
+            let state_raw = state_raw
+                .join()
+                .unwrap_or_else(|_| encode_state(&self.state()));
+            (state_raw, history_raw)
+        });
         std::thread::scope(|s| {
-            let state = s.spawn(|| StateSection::new(encode_state(&self.state())));
-            let history = self.history_raw();
+            let state = s.spawn(|| CompressedState::new(&state_raw));
+            let history = CompressedHistory::new(&history_raw, &state_raw)?;
             let state = match state.join() {
                 Ok(state) => state?,
-                // `state()` reads what exists and does not panic; should it, the
-                // snapshot is built here instead of failing.
-                Err(_) => StateSection::new(encode_state(&self.state()))?,
+                Err(_) => CompressedState::new(&state_raw)?,
             };
-            Ok(assemble_snapshot(&state, &history)?)
+            Ok(assemble_snapshot(&state, &history))
         })
     }
 

@@ -223,42 +223,52 @@ pub fn encode_snapshot(
     state: &DocState,
     history: HistoryWriter,
 ) -> std::result::Result<Vec<u8>, SnapshotTooLarge> {
-    let state = StateSection::new(encode_state(state))?;
-    assemble_snapshot(&state, &history.raw())
+    let state_raw = encode_state(state);
+    let history = CompressedHistory::new(&history.raw(), &state_raw)?;
+    Ok(assemble_snapshot(
+        &CompressedState::new(&state_raw)?,
+        &history,
+    ))
 }
 
-/// A state section, compressed, with its raw bytes (which the history
-/// section is compressed against). Built apart from the history so that a
-/// writer can build the two at once.
+/// A state section, compressed and framed. The two sections are compressed
+/// apart, so that a writer can compress them at once.
 #[derive(Debug, Clone)]
-pub struct StateSection {
-    raw: Vec<u8>,
-    framed: Vec<u8>,
-}
+pub struct CompressedState(Vec<u8>);
 
-impl StateSection {
+impl CompressedState {
     /// Compresses a raw state section (as [`encode_state`] gives it).
-    pub fn new(raw: Vec<u8>) -> std::result::Result<Self, SnapshotTooLarge> {
+    pub fn new(raw: &[u8]) -> std::result::Result<Self, SnapshotTooLarge> {
         let mut framed = Vec::new();
-        write_section(&mut framed, KIND_STATE, "state", &raw, None)?;
-        Ok(StateSection { raw, framed })
+        write_section(&mut framed, KIND_STATE, "state", raw, None)?;
+        Ok(CompressedState(framed))
     }
 }
 
-/// Writes a snapshot from its state section and a raw history section (as
-/// [`HistoryWriter::raw`] gives it).
-pub fn assemble_snapshot(
-    state: &StateSection,
-    history: &[u8],
-) -> std::result::Result<Vec<u8>, SnapshotTooLarge> {
-    let mut out = Vec::with_capacity(HEADER_LEN + state.framed.len() + history.len() / 8);
+/// A history section, compressed and framed.
+#[derive(Debug, Clone)]
+pub struct CompressedHistory(Vec<u8>);
+
+impl CompressedHistory {
+    /// Compresses a raw history section (as [`HistoryWriter::raw`] gives
+    /// it) against the raw state section it goes with: most of the text the
+    /// history inserts is still in the state, so compressed against it the
+    /// history stores little more than what was deleted.
+    pub fn new(raw: &[u8], state_raw: &[u8]) -> std::result::Result<Self, SnapshotTooLarge> {
+        let mut framed = Vec::new();
+        write_section(&mut framed, KIND_HISTORY, "history", raw, Some(state_raw))?;
+        Ok(CompressedHistory(framed))
+    }
+}
+
+/// Writes a snapshot from its two sections.
+pub fn assemble_snapshot(state: &CompressedState, history: &CompressedHistory) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER_LEN + state.0.len() + history.0.len());
     out.extend_from_slice(&SNAPSHOT_MAGIC);
     out.extend_from_slice(&[SNAPSHOT_VERSION, 0, 0, 0]);
-    out.extend_from_slice(&state.framed);
-    // Most of the text the history inserts is still in the state: compressed
-    // against it, the history stores little more than what was deleted.
-    write_section(&mut out, KIND_HISTORY, "history", history, Some(&state.raw))?;
-    Ok(out)
+    out.extend_from_slice(&state.0);
+    out.extend_from_slice(&history.0);
+    out
 }
 
 fn write_section(
