@@ -5,7 +5,7 @@
 //! would throw away.
 
 use crate::change_layout::{CHANGE_VERSION, CRC_OFFSET, LENGTH_OFFSET, VERSION_OFFSET};
-use crate::reader::write_uleb;
+
 use sha2::{Digest, Sha256};
 use std::fmt;
 
@@ -37,9 +37,17 @@ impl ChangeHash {
         let mut h = HashInput::new();
         h.write(&[CHANGE_VERSION]);
         h.write(head);
-        let mut count = Vec::with_capacity(2);
-        write_uleb(&mut count, deps.len() as u64);
-        h.write(&count);
+        // The dep count's uLEB, on the stack: this runs once per change.
+        let (mut count, mut n, mut len) = ([0u8; 10], deps.len() as u64, 0);
+        for slot in count.iter_mut() {
+            *slot = (n & 0x7f) as u8 | if n >= 0x80 { 0x80 } else { 0 };
+            n >>= 7;
+            len += 1;
+            if n == 0 {
+                break;
+            }
+        }
+        h.write(count.get(..len).unwrap_or_default());
         deps.iter().for_each(|d| h.write(&d.0));
         h.write(tail);
         ChangeHash(h.finish())
@@ -173,6 +181,37 @@ mod tests {
                 let (b, c) = b.split_at(b.len() / 2);
                 assert_eq!(sha256_of_pieces(&[a, b, c]), want, "length {len} cut {cut}");
             }
+        }
+    }
+
+    #[test]
+    fn the_parts_hash_as_the_whole_encoding_does() {
+        use crate::snapshot::ChangeView;
+        use crate::{encode_change, encode_view_parts, ActorId, Change};
+        // Dep counts whose uLEB takes one byte and two.
+        for n in [0u8, 1, 3, 127, 128, 200] {
+            let deps: Vec<ChangeHash> = (0..n).map(|i| ChangeHash([i; 32])).collect();
+            let change = Change {
+                actor: ActorId::new(&[7; 16]).unwrap(),
+                seq: 1,
+                start_op: 1,
+                time: 1_700_000_000_000,
+                message: Some("m".repeat(n as usize)),
+                deps,
+                ops: Vec::new(),
+                extra: Vec::new(),
+            };
+            let whole = ChangeHash::of_encoded(&encode_change(&change).unwrap());
+            let mut actors = Vec::new();
+            let view = ChangeView::of_change(&change, &mut actors);
+            let mut parts = Vec::new();
+            let head = encode_view_parts(&view, &actors, &mut parts);
+            let (head, tail) = parts.split_at(head);
+            assert_eq!(
+                ChangeHash::of_parts(head, &change.deps, tail),
+                whole,
+                "{n} deps"
+            );
         }
     }
 
