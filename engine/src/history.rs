@@ -73,7 +73,7 @@ pub(crate) struct Mark {
 
 /// The counter of the last of `n` ops from `start` (`start - 1` for none),
 /// without overflowing when the last is 2^64 - 1.
-fn last_op(start: u64, n: u32) -> u64 {
+pub(crate) fn last_op(start: u64, n: u32) -> u64 {
     match n {
         0 => start.saturating_sub(1),
         n => start.saturating_add(u64::from(n) - 1),
@@ -84,36 +84,6 @@ fn table_hash(hash: &ChangeHash) -> u64 {
     let mut first = [0u8; 8];
     first.copy_from_slice(&hash.0[..8]);
     u64::from_le_bytes(first)
-}
-
-/// Hashes in history order, with the index `History` keeps of them: built
-/// apart from a history, on the thread that computes the hashes.
-#[derive(Debug, Default)]
-pub(crate) struct HashIndex {
-    hashes: Vec<ChangeHash>,
-    index: HashTable<u32>,
-}
-
-impl HashIndex {
-    pub fn with_capacity(n: usize) -> Self {
-        HashIndex {
-            hashes: Vec::with_capacity(n),
-            index: HashTable::with_capacity(n),
-        }
-    }
-
-    /// The hash of change `i`, if pushed.
-    pub fn get(&self, i: u32) -> Option<&ChangeHash> {
-        self.hashes.get(i as usize)
-    }
-
-    pub fn push(&mut self, hash: ChangeHash) {
-        let i = self.hashes.len() as u32;
-        self.hashes.push(hash);
-        let hashes = &self.hashes;
-        self.index
-            .insert_unique(table_hash(&hash), i, |x| table_hash(&hashes[*x as usize]));
-    }
 }
 
 /// A new change's place: who made it, its ops, and when.
@@ -160,6 +130,11 @@ impl History {
         self.hashes[i as usize]
     }
 
+    /// Change `i`'s hash, if there is a change `i`.
+    pub fn hash_get(&self, i: u32) -> Option<ChangeHash> {
+        self.hashes.get(i as usize).copied()
+    }
+
     pub fn index_of(&self, hash: &ChangeHash) -> Option<u32> {
         let hashes = &self.hashes;
         self.by_hash
@@ -176,12 +151,6 @@ impl History {
         &self.dep_arena[start..end]
     }
 
-    /// Makes room for `n` more changes, not indexed by hash (`push_unindexed`).
-    pub fn reserve_unindexed(&mut self, n: usize) {
-        self.changes.reserve(n);
-        self.dep_arena.reserve(n);
-    }
-
     /// Makes room for `n` more changes.
     pub fn reserve(&mut self, n: usize) {
         let hashes = &self.hashes;
@@ -189,6 +158,8 @@ impl History {
             .reserve(n, |x| table_hash(&hashes[*x as usize]));
         self.changes.reserve(n);
         self.hashes.reserve(n);
+        // Most changes have one dep.
+        self.dep_arena.reserve(n);
     }
 
     /// The highest op counter of any change.
@@ -292,28 +263,15 @@ impl History {
     /// Adds a change whose deps are all present.
     pub fn push(&mut self, new: NewChange<'_>) {
         let (i, hash) = (self.changes.len() as u32, new.hash);
-        self.push_unindexed(new);
+        self.push_record(new);
         self.hashes.push(hash);
         let hashes = &self.hashes;
         self.by_hash
             .insert_unique(table_hash(&hash), i, |x| table_hash(&hashes[*x as usize]));
     }
 
-    /// Gives every change its hash, and the index of them; for a history
-    /// built by `push_unindexed`, whose hashes were computed apart. `false`
-    /// (and nothing changed) unless there is one hash per change.
-    pub fn set_hashes(&mut self, hashes: HashIndex) -> bool {
-        if hashes.hashes.len() != self.changes.len() {
-            return false;
-        }
-        self.hashes = hashes.hashes;
-        self.by_hash = hashes.index;
-        true
-    }
-
-    /// `push`, without the hash or its index, which `set_hashes` gives at
-    /// the end: the history is unusable until then.
-    pub fn push_unindexed(&mut self, new: NewChange<'_>) {
+    /// `push`, but for the hash and its index.
+    fn push_record(&mut self, new: NewChange<'_>) {
         let i = self.changes.len() as u32;
         self.changes.push(StoredChange {
             time: new.time,

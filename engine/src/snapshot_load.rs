@@ -1,20 +1,19 @@
 //! Loading a snapshot in one pass (SPEC.md §5.5): the op set is built
-//! straight from the history's borrowed views, and the changes' hashes are
-//! computed on a second thread meanwhile, since each needs the hashes of
-//! its deps and so they form one chain that nothing else waits on.
+//! straight from the history's borrowed views, while a second thread encodes
+//! and hashes each change and builds the history's records around the
+//! hashes: each hash needs the hashes of the change's deps, so they form one
+//! chain that the op set does not wait on.
 
-use crate::history::{HashIndex, NewChange};
+use crate::history::{last_op, History, NewChange};
 use crate::kept_columns::KeptColumns;
 use crate::opset::{Bulk, GiveUp};
 use crate::{Document, EngineError};
-use mergedb_format::snapshot::{
-    hash_history, parse_snapshot, ChangeView, HistoryReader, PREALLOC_CHANGES,
-};
+use mergedb_format::snapshot::{parse_snapshot, ChangeView, HistoryReader, PREALLOC_CHANGES};
 use mergedb_format::{encode_view_parts, ActorId, ChangeHash};
 use std::sync::mpsc::{Receiver, SyncSender};
 
-/// Below this many changes, hashing on a second thread saves less than
-/// starting the thread costs.
+/// Below this many changes, a second thread saves less than starting it
+/// costs: the blocks are finished on the building thread as they fill.
 const PARALLEL_FROM: usize = 4096;
 
 impl Document {
@@ -41,49 +40,59 @@ impl Document {
 fn load_bulk(raw: &[u8], actor: ActorId) -> Result<Document, GiveUp> {
     let reader = HistoryReader::new(raw).map_err(|_| GiveUp)?;
     let n = reader.len();
-    let (mut doc, hashes) = if n < PARALLEL_FROM {
-        // Hashed only if the build accepts it.
-        let doc = build(reader, actor, None)?;
-        (doc, hash_all(raw)?)
+    let history = HistoryBuilder::new(n);
+    let (doc, history) = if n < PARALLEL_FROM {
+        let (doc, sink) = build(reader, actor, Sink::Here(Box::new(history)))?;
+        match sink {
+            Sink::Here(history) => (doc, history.history),
+            Sink::Thread(_) => return Err(GiveUp),
+        }
     } else {
-        let (doc, hashes) = std::thread::scope(|s| {
+        let (doc, history) = std::thread::scope(|s| {
             let (tx, rx) = std::sync::mpsc::sync_channel(IN_FLIGHT);
-            let hasher = s.spawn(move || hash_blocks(rx, n));
-            let doc = build(reader, actor, Some(tx));
+            let hasher = s.spawn(move || history.add_all(rx));
+            let doc = build(reader, actor, Sink::Thread(tx)).map(|(doc, _)| doc);
             (doc, hasher.join().unwrap_or(Err(GiveUp)))
         });
-        (doc?, hashes?)
+        (doc?, history?)
     };
-    match doc.history.set_hashes(hashes) {
-        true => Ok(doc),
-        false => Err(GiveUp),
+    // Both sides saw every change the reader gave, or one gave up.
+    if history.len() != n {
+        return Err(GiveUp);
     }
+    let mut doc = doc;
+    doc.history = history;
+    Ok(doc)
 }
 
-/// Every hash of a small history, on this thread.
-fn hash_all(raw: &[u8]) -> Result<HashIndex, GiveUp> {
-    let all = hash_history(raw).map_err(|_| GiveUp)?;
-    let mut hashes = HashIndex::with_capacity(all.len());
-    all.into_iter().for_each(|h| hashes.push(h));
-    Ok(hashes)
-}
-
-/// Changes per block handed to the hashing thread, and blocks in flight.
+/// Changes per block handed to the hashing side, and blocks in flight.
 const BLOCK: usize = 2048;
 const IN_FLIGHT: usize = 8;
 
 /// Consecutive changes, encoded but for their deps' hashes (see
-/// `encode_view_parts`): what the hashing thread needs to finish them.
-struct Block {
+/// `encode_view_parts`), with what the history records of each.
+struct Block<'a> {
     bytes: Vec<u8>,
     /// Per change: where its head part ends and where its tail part ends.
     ends: Vec<(u32, u32)>,
     /// Per change, its deps (change indices), in `deps` up to its end.
     deps: Vec<u32>,
     dep_ends: Vec<u32>,
+    places: Vec<Place<'a>>,
 }
 
-impl Block {
+/// A change's place in the document, which the building side gives.
+struct Place<'a> {
+    actor: u32,
+    start_op: u64,
+    first_op: u32,
+    n_ops: u32,
+    time: i64,
+    message: Option<&'a str>,
+    extra: &'a [u8],
+}
+
+impl<'a> Block<'a> {
     fn new() -> Self {
         Block {
             // A typed character's change takes about 60 bytes here.
@@ -91,50 +100,112 @@ impl Block {
             ends: Vec::with_capacity(BLOCK),
             deps: Vec::with_capacity(BLOCK),
             dep_ends: Vec::with_capacity(BLOCK),
+            places: Vec::with_capacity(BLOCK),
         }
     }
 
-    fn push(&mut self, view: &ChangeView<'_>, table: &[ActorId]) {
+    fn push(&mut self, view: &ChangeView<'a>, table: &[ActorId], place: Place<'a>) {
         let start = self.bytes.len();
         let head = encode_view_parts(view, table, &mut self.bytes);
         self.ends
             .push(((start + head) as u32, self.bytes.len() as u32));
         self.deps.extend_from_slice(&view.deps);
         self.dep_ends.push(self.deps.len() as u32);
+        self.places.push(place);
     }
 }
 
-/// Finishes and hashes the changes of each block in turn. Each change's
-/// deps are earlier changes, so their hashes are known by then.
-fn hash_blocks(rx: Receiver<Block>, n: usize) -> Result<HashIndex, GiveUp> {
-    let mut hashes = HashIndex::with_capacity(n.min(PREALLOC_CHANGES));
-    let mut deps = Vec::new();
-    for block in rx {
-        let (mut at, mut dep_at) = (0, 0);
-        for (&(head, tail), &dep_end) in block.ends.iter().zip(&block.dep_ends) {
-            let (head, tail, dep_end) = (head as usize, tail as usize, dep_end as usize);
-            deps.clear();
-            for d in block.deps.get(dep_at..dep_end).ok_or(GiveUp)? {
-                deps.push(*hashes.get(*d).ok_or(GiveUp)?);
-            }
-            deps.sort_unstable();
-            let head_bytes = block.bytes.get(at..head).ok_or(GiveUp)?;
-            let tail_bytes = block.bytes.get(head..tail).ok_or(GiveUp)?;
-            hashes.push(ChangeHash::of_parts(head_bytes, &deps, tail_bytes));
-            (at, dep_at) = (tail, dep_end);
+/// The hashing side: hashes each change and records it in the history.
+struct HistoryBuilder {
+    history: History,
+    deps: Vec<ChangeHash>,
+}
+
+impl HistoryBuilder {
+    fn new(n: usize) -> Self {
+        let mut history = History::default();
+        // A hostile section can declare far more changes than it holds.
+        history.reserve(n.min(PREALLOC_CHANGES));
+        HistoryBuilder {
+            history,
+            deps: Vec::new(),
         }
     }
-    Ok(hashes)
+
+    fn add_all(mut self, rx: Receiver<Block<'_>>) -> Result<History, GiveUp> {
+        for block in rx {
+            self.add(&block)?;
+        }
+        Ok(self.history)
+    }
+
+    /// Each change's deps are earlier changes, so their hashes are known.
+    fn add(&mut self, block: &Block<'_>) -> Result<(), GiveUp> {
+        let (mut at, mut dep_at) = (0, 0);
+        let changes = block.ends.iter().zip(&block.dep_ends).zip(&block.places);
+        for ((&(head, tail), &dep_end), place) in changes {
+            let (head, tail, dep_end) = (head as usize, tail as usize, dep_end as usize);
+            let deps = block.deps.get(dep_at..dep_end).ok_or(GiveUp)?;
+            self.deps.clear();
+            for d in deps {
+                self.deps.push(self.history.hash_get(*d).ok_or(GiveUp)?);
+            }
+            self.deps.sort_unstable();
+            let head_bytes = block.bytes.get(at..head).ok_or(GiveUp)?;
+            let tail_bytes = block.bytes.get(head..tail).ok_or(GiveUp)?;
+            let hash = ChangeHash::of_parts(head_bytes, &self.deps, tail_bytes);
+            self.history.push(NewChange {
+                hash,
+                actor: place.actor,
+                start_op: place.start_op,
+                first_op: place.first_op,
+                n_ops: place.n_ops,
+                time: place.time,
+                deps,
+                message: place.message,
+                extra: place.extra,
+            });
+            (at, dep_at) = (tail, dep_end);
+        }
+        Ok(())
+    }
 }
 
-/// The document of a history, with every hash left zero: the checks of
-/// `apply_one` and `is_ready`, on views. With `blocks`, each change is also
-/// encoded and sent there to be hashed.
-fn build(
-    mut reader: HistoryReader<'_>,
+/// Where full blocks go.
+enum Sink<'a> {
+    /// To the hashing thread.
+    Thread(SyncSender<Block<'a>>),
+    /// Finished here (a small history).
+    Here(Box<HistoryBuilder>),
+}
+
+impl<'a> Sink<'a> {
+    fn take(&mut self, block: Block<'a>) -> Result<(), GiveUp> {
+        match self {
+            Sink::Thread(tx) => tx.send(block).map_err(|_| GiveUp),
+            Sink::Here(history) => history.add(&block),
+        }
+    }
+}
+
+/// What the checks of `apply_one` and `is_ready` need of the changes so
+/// far, while the history itself is built on the hashing side.
+#[derive(Default)]
+struct Seen {
+    /// Per actor index: its last seq, and its last change's last op counter.
+    last: Vec<(u64, u64)>,
+    /// Per change: its last op counter.
+    max_op: Vec<u64>,
+}
+
+/// The document of a history, without its history: the op set, with the
+/// checks of `apply_one` and `is_ready` made on views. Each change also goes
+/// to `sink`, encoded, to be hashed and recorded.
+fn build<'a>(
+    mut reader: HistoryReader<'a>,
     actor: ActorId,
-    blocks: Option<SyncSender<Block>>,
-) -> Result<Document, GiveUp> {
+    mut sink: Sink<'a>,
+) -> Result<(Document, Sink<'a>), GiveUp> {
     let mut doc = Document::with_actor(actor);
     // The section's columns are not kept from a load: the first snapshot
     // builds them (they would cost this load about a fifth more).
@@ -144,49 +215,44 @@ fn build(
     let ops = reader.op_count().min(PREALLOC_CHANGES);
     let mut bulk = Bulk::new(reader.actors().len(), ops);
     doc.ops.reserve(ops);
-    doc.history
-        .reserve_unindexed(reader.len().min(PREALLOC_CHANGES));
+    let mut seen = Seen {
+        last: Vec::new(),
+        max_op: Vec::with_capacity(reader.len().min(PREALLOC_CHANGES)),
+    };
     let mut block = Block::new();
     while let Some((view, table)) = reader.next().map_err(|_| GiveUp)? {
-        if let Some(tx) = &blocks {
-            block.push(view, table);
-            if block.ends.len() == BLOCK {
-                tx.send(std::mem::replace(&mut block, Block::new()))
-                    .map_err(|_| GiveUp)?;
-            }
+        let place = add_change(&mut doc, &mut bulk, &mut seen, view, table)?;
+        block.push(view, table, place);
+        if block.ends.len() == BLOCK {
+            sink.take(std::mem::replace(&mut block, Block::new()))?;
         }
-        add_change(&mut doc, &mut bulk, view, table)?;
     }
-    if let Some(tx) = blocks {
-        tx.send(block).map_err(|_| GiveUp)?;
-    }
+    sink.take(block)?;
     bulk.finish(&mut doc.ops);
-    Ok(doc)
+    Ok((doc, sink))
 }
 
-fn add_change(
+fn add_change<'a>(
     doc: &mut Document,
     bulk: &mut Bulk,
-    view: &ChangeView<'_>,
+    seen: &mut Seen,
+    view: &ChangeView<'a>,
     table: &[ActorId],
-) -> Result<(), GiveUp> {
+) -> Result<Place<'a>, GiveUp> {
     let a = bulk.intern(&mut doc.ops, table, view.actor)?;
-    if doc.history.last_seq(a).wrapping_add(1) != view.seq {
+    if seen.last.len() <= a as usize {
+        seen.last.resize(a as usize + 1, (0, 0));
+    }
+    let (last_seq, prev_op) = *seen.last.get(a as usize).ok_or(GiveUp)?;
+    if last_seq.wrapping_add(1) != view.seq {
         return Err(GiveUp);
     }
-    // The reader checked that each dep is an earlier change, and every
-    // earlier change is in the history at its own index.
-    let ops = &doc.ops;
-    let max_dep_op = view
-        .deps
-        .iter()
-        .map(|d| doc.history.max_op(*d, ops))
-        .max()
-        .unwrap_or(0);
-    let prev_op = match doc.history.by_seq(a, view.seq.wrapping_sub(1)) {
-        Some(prev) => doc.history.max_op(prev, ops),
-        None => 0,
-    };
+    // The reader checked that each dep is an earlier change.
+    let mut max_dep_op = 0;
+    for d in &view.deps {
+        max_dep_op = max_dep_op.max(*seen.max_op.get(*d as usize).ok_or(GiveUp)?);
+    }
+    // The actor's change before this one is its last (0: none).
     if view.start_op <= max_dep_op.max(prev_op) {
         return Err(GiveUp);
     }
@@ -194,16 +260,19 @@ fn add_change(
     for i in 0..view.ops.len() {
         bulk.op(&mut doc.ops, table, view, i, a)?;
     }
-    doc.history.push_unindexed(NewChange {
-        hash: ChangeHash([0; 32]),
+    let n_ops = view.ops.len() as u32;
+    let max_op = last_op(view.start_op, n_ops);
+    seen.max_op.push(max_op);
+    if let Some(last) = seen.last.get_mut(a as usize) {
+        *last = (view.seq, max_op);
+    }
+    Ok(Place {
         actor: a,
         start_op: view.start_op,
         first_op,
-        n_ops: view.ops.len() as u32,
+        n_ops,
         time: view.time,
-        deps: &view.deps,
         message: view.message,
         extra: view.extra,
-    });
-    Ok(())
+    })
 }

@@ -20,13 +20,15 @@ impl ChangeHash {
     /// change (never passed here: callers hash what they encoded or decoded)
     /// the result is some hash of them, not an error.
     pub fn of_encoded(bytes: &[u8]) -> Self {
-        let mut h = HashInput::new();
-        h.write(bytes.get(VERSION_OFFSET..CRC_OFFSET).unwrap_or_default());
+        let version = bytes.get(VERSION_OFFSET..CRC_OFFSET).unwrap_or_default();
         let rest = bytes.get(LENGTH_OFFSET..).unwrap_or_default();
         // The length is a uLEB: its last byte is the first below 0x80.
         let len_bytes = rest.iter().position(|b| b & 0x80 == 0).map_or(0, |i| i + 1);
-        h.write(rest.get(len_bytes..).unwrap_or_default());
-        ChangeHash(h.finish())
+        let body = rest.get(len_bytes..).unwrap_or_default();
+        ChangeHash(sha256(version.len() + body.len(), |h| {
+            h.put(version);
+            h.put(body);
+        }))
     }
 
     /// The hash of a change from the two parts of its body that
@@ -34,9 +36,6 @@ impl ChangeHash {
     /// hashes (ascending): the same as encoding it whole and calling
     /// [`ChangeHash::of_encoded`], without building the frame.
     pub fn of_parts(head: &[u8], deps: &[ChangeHash], tail: &[u8]) -> Self {
-        let mut h = HashInput::new();
-        h.write(&[CHANGE_VERSION]);
-        h.write(head);
         // The dep count's uLEB, on the stack: this runs once per change.
         let (mut count, mut n, mut len) = ([0u8; 10], deps.len() as u64, 0);
         for slot in count.iter_mut() {
@@ -47,10 +46,15 @@ impl ChangeHash {
                 break;
             }
         }
-        h.write(count.get(..len).unwrap_or_default());
-        deps.iter().for_each(|d| h.write(&d.0));
-        h.write(tail);
-        ChangeHash(h.finish())
+        let count = count.get(..len).unwrap_or_default();
+        let total = 1 + head.len() + count.len() + 32 * deps.len() + tail.len();
+        ChangeHash(sha256(total, |h| {
+            h.put(&[CHANGE_VERSION]);
+            h.put(head);
+            h.put(count);
+            deps.iter().for_each(|d| h.put(&d.0));
+            h.put(tail);
+        }))
     }
 
     /// The hash in lower-case hex.
@@ -80,71 +84,74 @@ impl fmt::Display for ChangeHash {
 /// 0x80 byte and the 8-byte bit length).
 const SHORT: usize = 128 - 9;
 
-/// A message written in pieces. Up to [`SHORT`] bytes it stays in a padded
-/// buffer that goes straight through the compression function: the general
-/// hasher's buffering costs about a sixth of the time on such short
-/// messages, as a typed character's change is, and loading a snapshot hashes
-/// one per change. A longer message moves to the general hasher.
-struct HashInput {
-    padded: [u8; 128],
+/// Somewhere to put a message's pieces.
+trait Put {
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl Put for Sha256 {
+    fn put(&mut self, bytes: &[u8]) {
+        self.update(bytes);
+    }
+}
+
+/// A message of at most [`SHORT`] bytes, in its padded blocks.
+struct Padded {
+    blocks: [u8; 128],
     len: usize,
-    long: Option<Sha256>,
 }
 
-impl HashInput {
-    fn new() -> Self {
-        HashInput {
-            padded: [0; 128],
-            len: 0,
-            long: None,
-        }
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        if let Some(long) = &mut self.long {
-            long.update(bytes);
-            return;
-        }
+impl Put for Padded {
+    #[inline(always)]
+    fn put(&mut self, bytes: &[u8]) {
         let end = self.len + bytes.len();
-        match self.padded.get_mut(self.len..end) {
-            Some(slot) if end <= SHORT => {
-                slot.copy_from_slice(bytes);
-                self.len = end;
-            }
-            _ => {
-                let mut long = Sha256::new();
-                long.update(self.padded.get(..self.len).unwrap_or_default());
-                long.update(bytes);
-                self.long = Some(long);
-            }
+        if let Some(slot) = self.blocks.get_mut(self.len..end) {
+            slot.copy_from_slice(bytes);
         }
-    }
-
-    fn finish(mut self) -> [u8; 32] {
-        if let Some(long) = self.long {
-            return long.finalize().into();
-        }
-        let n = self.len;
-        let blocks = if n + 9 <= 64 { 1 } else { 2 };
-        let end = 64 * blocks;
-        if let Some(b) = self.padded.get_mut(n) {
-            *b = 0x80;
-        }
-        let bits = (n as u64) * 8;
-        if let Some(slot) = self.padded.get_mut(end - 8..end) {
-            slot.copy_from_slice(&bits.to_be_bytes());
-        }
-        compress(&self.padded, blocks)
+        self.len = end;
     }
 }
 
-/// SHA-256 of `blocks` padded 64-byte blocks of `padded`.
+/// The SHA-256 of the `total` bytes that `pieces` puts. A message of at
+/// most [`SHORT`] bytes goes straight through the compression function: the
+/// general hasher's buffering costs about a sixth of the time on such short
+/// messages, as a typed character's change is, and loading a snapshot hashes
+/// one per change.
+#[inline(always)]
+fn sha256(total: usize, pieces: impl FnOnce(&mut dyn Put)) -> [u8; 32] {
+    if total > SHORT {
+        let mut h = Sha256::new();
+        pieces(&mut h);
+        return h.finalize().into();
+    }
+    let mut p = Padded {
+        blocks: [0; 128],
+        len: 0,
+    };
+    pieces(&mut p);
+    // `total` was right, so the message ends where the padding starts.
+    let n = p.len.min(SHORT);
+    if let Some(b) = p.blocks.get_mut(n) {
+        *b = 0x80;
+    }
+    let blocks = if n + 9 <= 64 { 1 } else { 2 };
+    let end = 64 * blocks;
+    let bits = (n as u64) * 8;
+    if let Some(slot) = p.blocks.get_mut(end - 8..end) {
+        slot.copy_from_slice(&bits.to_be_bytes());
+    }
+    compress(&p.blocks, blocks)
+}
+
+/// SHA-256 of the first `blocks` padded 64-byte blocks of `padded`.
 fn compress(padded: &[u8; 128], blocks: usize) -> [u8; 32] {
     use sha2::digest::generic_array::GenericArray;
     const H0: [u32; 8] = [
         0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
         0x5be0cd19,
     ];
+    // One call for both blocks: each call has a fixed cost about that of a
+    // block's compression.
     let (first, second) = padded.split_at(64);
     let both = [
         *GenericArray::from_slice(first),
@@ -164,9 +171,8 @@ mod tests {
     use super::*;
 
     fn sha256_of_pieces(pieces: &[&[u8]]) -> [u8; 32] {
-        let mut h = HashInput::new();
-        pieces.iter().for_each(|p| h.write(p));
-        h.finish()
+        let total = pieces.iter().map(|p| p.len()).sum();
+        sha256(total, |h| pieces.iter().for_each(|p| h.put(p)))
     }
 
     #[test]
