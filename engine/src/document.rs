@@ -268,7 +268,10 @@ impl Document {
 
     /// A cheap estimate of the heap the document holds, for cache accounting.
     pub fn heap_estimate(&self) -> usize {
-        self.ops.ops.len() * 64 + self.history.len() * 80 + self.queue.len() * 256
+        self.ops.ops.len() * 64
+            + self.history.len() * 80
+            + self.queue.len() * 256
+            + self.kept.heap_bytes()
     }
 
     /// Hashes and applies (or queues) each change as it comes, so that a large

@@ -111,6 +111,11 @@ impl<const N: usize> ColumnWriter<N> {
     pub(crate) fn len(&self) -> usize {
         self.cols.iter().map(Vec::len).sum()
     }
+
+    /// Heap bytes the columns hold.
+    pub(crate) fn capacity(&self) -> usize {
+        self.cols.iter().map(Vec::capacity).sum()
+    }
 }
 
 /// Columns being read, with the names that errors give for them.

@@ -125,7 +125,7 @@ impl HistoryWriter {
 
     /// Heap bytes the columns hold.
     pub fn heap_bytes(&self) -> usize {
-        self.cols.len()
+        self.cols.capacity()
     }
 
     /// Starts a change; its `ops` ops follow. Its actor (and those its ops
