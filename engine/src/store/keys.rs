@@ -13,7 +13,7 @@ use mergedb_format::{hex, ActorId, ChangeHash};
 use std::fmt;
 
 pub(crate) const STORE_KEY: &[u8] = b"M";
-pub(crate) const STORE_VALUE: &[u8] = b"mergedb store 1";
+pub(crate) const STORE_VALUE: &[u8] = b"mergedb store 2";
 const DOC: u8 = b'D';
 const LOG: u8 = b'L';
 const QUEUE: u8 = b'Q';
