@@ -41,7 +41,7 @@ fn load_bulk(raw: &[u8], actor: ActorId) -> Result<Document, GiveUp> {
     let reader = HistoryReader::new(raw).map_err(|_| GiveUp)?;
     let n = reader.len();
     let history = HistoryBuilder::new(n);
-    let (doc, history) = if n < PARALLEL_FROM {
+    let (mut doc, history) = if n < PARALLEL_FROM {
         let (doc, sink) = build(reader, actor, Sink::Here(Box::new(history)))?;
         match sink {
             Sink::Here(history) => (doc, history.history),
@@ -60,7 +60,6 @@ fn load_bulk(raw: &[u8], actor: ActorId) -> Result<Document, GiveUp> {
     if history.len() != n {
         return Err(GiveUp);
     }
-    let mut doc = doc;
     doc.history = history;
     Ok(doc)
 }

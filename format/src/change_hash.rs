@@ -5,6 +5,7 @@
 //! would throw away.
 
 use crate::change_layout::{CHANGE_VERSION, CRC_OFFSET, LENGTH_OFFSET, VERSION_OFFSET};
+use crate::reader::uleb_array;
 
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -37,15 +38,7 @@ impl ChangeHash {
     /// [`ChangeHash::of_encoded`], without building the frame.
     pub fn of_parts(head: &[u8], deps: &[ChangeHash], tail: &[u8]) -> Self {
         // The dep count's uLEB, on the stack: this runs once per change.
-        let (mut count, mut n, mut len) = ([0u8; 10], deps.len() as u64, 0);
-        for slot in count.iter_mut() {
-            *slot = (n & 0x7f) as u8 | if n >= 0x80 { 0x80 } else { 0 };
-            n >>= 7;
-            len += 1;
-            if n == 0 {
-                break;
-            }
-        }
+        let (count, len) = uleb_array(deps.len() as u64);
         let count = count.get(..len).unwrap_or_default();
         let total = 1 + head.len() + count.len() + 32 * deps.len() + tail.len();
         ChangeHash(sha256(total, |h| {

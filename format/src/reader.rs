@@ -222,6 +222,23 @@ pub(crate) fn write_uleb(out: &mut Vec<u8>, mut value: u64) {
     }
 }
 
+/// `value` as unsigned LEB128 on the stack, and its length: for a hot path
+/// that has no `Vec` to write into (hashing a change's dep count).
+pub(crate) fn uleb_array(mut value: u64) -> ([u8; 10], usize) {
+    let mut out = [0u8; 10];
+    for (len, slot) in out.iter_mut().enumerate() {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            *slot = byte;
+            return (out, len + 1);
+        }
+        *slot = byte | 0x80;
+    }
+    // Ten 7-bit groups hold any u64, so the loop has returned.
+    (out, 10)
+}
+
 /// Appends `value` as signed LEB128.
 pub(crate) fn write_sleb(out: &mut Vec<u8>, mut value: i64) {
     loop {
@@ -240,6 +257,27 @@ pub(crate) fn write_sleb(out: &mut Vec<u8>, mut value: i64) {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn uleb_on_the_stack_is_uleb() {
+        let edges = [
+            0,
+            1,
+            127,
+            128,
+            16_383,
+            16_384,
+            u64::from(u32::MAX),
+            u64::MAX,
+        ];
+        let values = edges.into_iter().chain((0..64).map(|s| 1u64 << s));
+        for v in values {
+            let mut want = Vec::new();
+            write_uleb(&mut want, v);
+            let (bytes, len) = uleb_array(v);
+            assert_eq!(&bytes[..len], want.as_slice(), "{v}");
+        }
+    }
 
     fn read_u(bytes: &[u8]) -> Result<u64> {
         let mut r = Reader::new(bytes, 0);
