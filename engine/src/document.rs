@@ -89,13 +89,19 @@ impl Document {
     }
 
     /// Asserts the internal invariants: every sequence's chunks and widths agree,
-    /// and every element's cached winner is its visible winner. For tests; it
+    /// every element's cached winner is its visible winner, and every change
+    /// rebuilds to its hash, which the hash index finds. For tests; it
     /// panics on a broken invariant and takes time linear in the document.
     #[doc(hidden)]
     pub fn check(&self) {
         self.ops.check();
         if let Err(hash) = self.verify_changes() {
             panic!("change {hash} does not rebuild to its hash");
+        }
+        for i in 0..self.history.len() as u32 {
+            let hash = self.history.hash(i);
+            let found = self.history.index_of(&hash);
+            assert_eq!(found, Some(i), "the hash index misplaces change {i}");
         }
         self.check_kept_columns();
     }

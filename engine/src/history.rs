@@ -5,13 +5,13 @@
 //! so `Document::rebuild_change` puts it back together, and it re-encodes to
 //! the same bytes and hash (`Document::check` asserts this). A document typed
 //! one keystroke per commit has hundreds of thousands of changes, so a change
-//! costs one 24-byte record, its 32-byte hash, its deps, and 4 bytes in the
-//! hash index.
+//! costs one 24-byte record, its 32-byte hash, its deps, and 4 to 6 bytes in
+//! the hash index (`hash_index`).
 
 use crate::clock::Clock;
+use crate::hash_index::HashIndex;
 use crate::opset::OpSet;
 use crate::EngineError;
-use hashbrown::HashTable;
 use mergedb_format::ChangeHash;
 use std::collections::HashMap;
 
@@ -46,9 +46,8 @@ pub(crate) struct History {
     hashes: Vec<ChangeHash>,
 
     dep_arena: Vec<u32>,
-    /// Change indices, found by hash. SHA-256 is uniform, so its first eight
-    /// bytes serve as the table's hash.
-    by_hash: HashTable<u32>,
+    /// Change indices, found by hash.
+    by_hash: HashIndex,
     /// For each actor index, its changes' indices by seq - 1.
     by_actor: Vec<Vec<u32>>,
     /// Change indices no other change depends on.
@@ -80,12 +79,6 @@ pub(crate) fn last_op(start: u64, n: u32) -> u64 {
     }
 }
 
-fn table_hash(hash: &ChangeHash) -> u64 {
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&hash.0[..8]);
-    u64::from_le_bytes(first)
-}
-
 /// A new change's place: who made it, its ops, and when.
 pub(crate) struct NewChange<'a> {
     pub hash: ChangeHash,
@@ -109,7 +102,7 @@ impl History {
             ),
             ("history: hashes", self.hashes.capacity() * 32),
             ("history: deps", self.dep_arena.capacity() * 4),
-            ("history: hash index", self.by_hash.capacity() * 5),
+            ("history: hash index", self.by_hash.heap_bytes()),
             (
                 "history: by actor",
                 self.by_actor.iter().map(|v| v.capacity() * 4).sum(),
@@ -136,10 +129,7 @@ impl History {
     }
 
     pub fn index_of(&self, hash: &ChangeHash) -> Option<u32> {
-        let hashes = &self.hashes;
-        self.by_hash
-            .find(table_hash(hash), |i| hashes[*i as usize] == *hash)
-            .copied()
+        self.by_hash.find(hash, &self.hashes)
     }
 
     pub fn deps(&self, i: u32) -> &[u32] {
@@ -153,9 +143,12 @@ impl History {
 
     /// Makes room for `n` more changes.
     pub fn reserve(&mut self, n: usize) {
-        let hashes = &self.hashes;
-        self.by_hash
-            .reserve(n, |x| table_hash(&hashes[*x as usize]));
+        self.by_hash.reserve(n, &self.hashes);
+        self.reserve_unindexed(n);
+    }
+
+    /// `reserve`, for changes that `push_unindexed` adds.
+    pub fn reserve_unindexed(&mut self, n: usize) {
         self.changes.reserve(n);
         self.hashes.reserve(n);
         // Most changes have one dep.
@@ -241,14 +234,11 @@ impl History {
 
     /// Drops every change pushed since `mark`.
     pub fn rewind(&mut self, mark: Mark) {
+        self.by_hash.truncate(mark.changes, &self.hashes);
+        self.hashes.truncate(mark.changes);
         while self.changes.len() > mark.changes {
             let i = (self.changes.len() - 1) as u32;
             let Some(c) = self.changes.pop() else { break };
-            if let Some(hash) = self.hashes.pop() {
-                if let Ok(entry) = self.by_hash.find_entry(table_hash(&hash), |x| *x == i) {
-                    entry.remove();
-                }
-            }
             if let Some(list) = self.by_actor.get_mut(c.actor as usize) {
                 list.pop();
             }
@@ -262,12 +252,21 @@ impl History {
 
     /// Adds a change whose deps are all present.
     pub fn push(&mut self, new: NewChange<'_>) {
-        let (i, hash) = (self.changes.len() as u32, new.hash);
+        let i = self.changes.len() as u32;
+        self.push_unindexed(new);
+        self.by_hash.insert(i, &self.hashes);
+    }
+
+    /// `push` for a loader, which then calls `index_all`: until then,
+    /// `index_of` does not find the change.
+    pub fn push_unindexed(&mut self, new: NewChange<'_>) {
+        self.hashes.push(new.hash);
         self.push_record(new);
-        self.hashes.push(hash);
-        let hashes = &self.hashes;
-        self.by_hash
-            .insert_unique(table_hash(&hash), i, |x| table_hash(&hashes[*x as usize]));
+    }
+
+    /// Indexes every change by its hash, in one pass (see `hash_index`).
+    pub fn index_all(&mut self) {
+        self.by_hash = HashIndex::bulk(&self.hashes);
     }
 
     /// `push`, but for the hash and its index.

@@ -12,6 +12,7 @@ mod actors;
 mod clock;
 mod document;
 mod error;
+mod hash_index;
 mod history;
 mod json;
 mod kept_columns;

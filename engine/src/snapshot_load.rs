@@ -61,6 +61,7 @@ fn load_bulk(raw: &[u8], actor: ActorId) -> Result<Document, GiveUp> {
         return Err(GiveUp);
     }
     doc.history = history;
+    doc.history.index_all();
     Ok(doc)
 }
 
@@ -124,7 +125,7 @@ impl HistoryBuilder {
     fn new(n: usize) -> Self {
         let mut history = History::default();
         // A hostile section can declare far more changes than it holds.
-        history.reserve(n.min(PREALLOC_CHANGES));
+        history.reserve_unindexed(n.min(PREALLOC_CHANGES));
         HistoryBuilder {
             history,
             deps: Vec::new(),
@@ -153,7 +154,7 @@ impl HistoryBuilder {
             let head_bytes = block.bytes.get(at..head).ok_or(GiveUp)?;
             let tail_bytes = block.bytes.get(head..tail).ok_or(GiveUp)?;
             let hash = ChangeHash::of_parts(head_bytes, &self.deps, tail_bytes);
-            self.history.push(NewChange {
+            self.history.push_unindexed(NewChange {
                 hash,
                 actor: place.actor,
                 start_op: place.start_op,
