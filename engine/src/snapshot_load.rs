@@ -9,8 +9,8 @@ use crate::kept_columns::KeptColumns;
 use crate::opset::{Bulk, GiveUp};
 use crate::{Document, EngineError};
 use mergedb_format::snapshot::{parse_snapshot, ChangeView, HistoryReader, PREALLOC_CHANGES};
-use mergedb_format::{encode_view_parts, ActorId, ChangeHash};
-use std::sync::mpsc::{Receiver, SyncSender};
+use mergedb_format::{encode_head, encode_view_tail, ActorId, ChangeHash};
+use std::sync::mpsc::{Receiver, Sender, SyncSender};
 
 /// Below this many changes, a second thread saves less than starting it
 /// costs: the blocks are finished on the building thread as they fill.
@@ -40,18 +40,19 @@ impl Document {
 fn load_bulk(raw: &[u8], actor: ActorId) -> Result<Document, GiveUp> {
     let reader = HistoryReader::new(raw).map_err(|_| GiveUp)?;
     let n = reader.len();
-    let history = HistoryBuilder::new(n);
+    let history = HistoryBuilder::new(n, reader.actors());
     let (mut doc, history) = if n < PARALLEL_FROM {
         let (doc, sink) = build(reader, actor, Sink::Here(Box::new(history)))?;
         match sink {
-            Sink::Here(history) => (doc, history.history),
-            Sink::Thread(_) => return Err(GiveUp),
+            Sink::Here(history) => (doc, history.finish()),
+            Sink::Thread { .. } => return Err(GiveUp),
         }
     } else {
         let (doc, history) = std::thread::scope(|s| {
             let (tx, rx) = std::sync::mpsc::sync_channel(IN_FLIGHT);
-            let hasher = s.spawn(move || history.add_all(rx));
-            let doc = build(reader, actor, Sink::Thread(tx)).map(|(doc, _)| doc);
+            let (back_tx, back) = std::sync::mpsc::channel();
+            let hasher = s.spawn(move || history.add_all(rx, back_tx));
+            let doc = build(reader, actor, Sink::Thread { tx, back }).map(|(doc, _)| doc);
             (doc, hasher.join().unwrap_or(Err(GiveUp)))
         });
         (doc?, history?)
@@ -61,7 +62,6 @@ fn load_bulk(raw: &[u8], actor: ActorId) -> Result<Document, GiveUp> {
         return Err(GiveUp);
     }
     doc.history = history;
-    doc.history.index_all();
     Ok(doc)
 }
 
@@ -69,12 +69,14 @@ fn load_bulk(raw: &[u8], actor: ActorId) -> Result<Document, GiveUp> {
 const BLOCK: usize = 2048;
 const IN_FLIGHT: usize = 8;
 
-/// Consecutive changes, encoded but for their deps' hashes (see
-/// `encode_view_parts`), with what the history records of each.
+/// Consecutive changes: the part of each one's body after its deps
+/// (`encode_view_tail`), with what the history records of each. The hashing
+/// side writes the part before the deps from the change's place: the
+/// building side is the busier one.
 struct Block<'a> {
     bytes: Vec<u8>,
-    /// Per change: where its head part ends and where its tail part ends.
-    ends: Vec<(u32, u32)>,
+    /// Per change, where its part ends in `bytes`.
+    ends: Vec<u32>,
     /// Per change, its deps (change indices), in `deps` up to its end.
     deps: Vec<u32>,
     dep_ends: Vec<u32>,
@@ -84,6 +86,8 @@ struct Block<'a> {
 /// A change's place in the document, which the building side gives.
 struct Place<'a> {
     actor: u32,
+    /// The change's actor's index in the section's table.
+    table_actor: u32,
     start_op: u64,
     first_op: u32,
     n_ops: u32,
@@ -95,8 +99,8 @@ struct Place<'a> {
 impl<'a> Block<'a> {
     fn new() -> Self {
         Block {
-            // A typed character's change takes about 60 bytes here.
-            bytes: Vec::with_capacity(BLOCK * 80),
+            // A typed character's change takes about 10 bytes here.
+            bytes: Vec::with_capacity(BLOCK * 16),
             ends: Vec::with_capacity(BLOCK),
             deps: Vec::with_capacity(BLOCK),
             dep_ends: Vec::with_capacity(BLOCK),
@@ -104,11 +108,17 @@ impl<'a> Block<'a> {
         }
     }
 
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+        self.deps.clear();
+        self.dep_ends.clear();
+        self.places.clear();
+    }
+
     fn push(&mut self, view: &ChangeView<'a>, table: &[ActorId], place: Place<'a>) {
-        let start = self.bytes.len();
-        let head = encode_view_parts(view, table, &mut self.bytes);
-        self.ends
-            .push(((start + head) as u32, self.bytes.len() as u32));
+        encode_view_tail(view, table, &mut self.bytes);
+        self.ends.push(self.bytes.len() as u32);
         self.deps.extend_from_slice(&view.deps);
         self.dep_ends.push(self.deps.len() as u32);
         self.places.push(place);
@@ -118,42 +128,69 @@ impl<'a> Block<'a> {
 /// The hashing side: hashes each change and records it in the history.
 struct HistoryBuilder {
     history: History,
+    /// The section's actor table.
+    actors: Vec<ActorId>,
+    /// The current change's deps' hashes, and the part of its body before them.
     deps: Vec<ChangeHash>,
+    head: Vec<u8>,
 }
 
 impl HistoryBuilder {
-    fn new(n: usize) -> Self {
+    fn new(n: usize, actors: &[ActorId]) -> Self {
         let mut history = History::default();
         // A hostile section can declare far more changes than it holds.
         history.reserve_unindexed(n.min(PREALLOC_CHANGES));
         HistoryBuilder {
             history,
+            actors: actors.to_vec(),
             deps: Vec::new(),
+            head: Vec::new(),
         }
     }
 
-    fn add_all(mut self, rx: Receiver<Block<'_>>) -> Result<History, GiveUp> {
-        for block in rx {
+    /// Adds the blocks from `rx`, and sends each back, emptied, to be
+    /// filled again: fresh blocks would be fresh pages, faulted in anew.
+    fn add_all<'a>(
+        mut self,
+        rx: Receiver<Block<'a>>,
+        back: Sender<Block<'a>>,
+    ) -> Result<History, GiveUp> {
+        for mut block in rx {
             self.add(&block)?;
+            block.clear();
+            // The building side has finished when it no longer takes them.
+            let _ = back.send(block);
         }
-        Ok(self.history)
+        Ok(self.finish())
+    }
+
+    /// The history, with its hash index: built here, on the hashing
+    /// thread, while the building one lays out its sequences.
+    fn finish(mut self) -> History {
+        self.history.index_all();
+        self.history
     }
 
     /// Each change's deps are earlier changes, so their hashes are known.
     fn add(&mut self, block: &Block<'_>) -> Result<(), GiveUp> {
         let (mut at, mut dep_at) = (0, 0);
         let changes = block.ends.iter().zip(&block.dep_ends).zip(&block.places);
-        for ((&(head, tail), &dep_end), place) in changes {
-            let (head, tail, dep_end) = (head as usize, tail as usize, dep_end as usize);
+        for ((&tail, &dep_end), place) in changes {
+            let (tail, dep_end) = (tail as usize, dep_end as usize);
             let deps = block.deps.get(dep_at..dep_end).ok_or(GiveUp)?;
             self.deps.clear();
             for d in deps {
                 self.deps.push(self.history.hash_get(*d).ok_or(GiveUp)?);
             }
             self.deps.sort_unstable();
-            let head_bytes = block.bytes.get(at..head).ok_or(GiveUp)?;
-            let tail_bytes = block.bytes.get(head..tail).ok_or(GiveUp)?;
-            let hash = ChangeHash::of_parts(head_bytes, &self.deps, tail_bytes);
+            // The building side checked that the seq is the actor's next.
+            let seq = self.history.last_seq(place.actor) + 1;
+            let actor = self.actors.get(place.table_actor as usize).ok_or(GiveUp)?;
+            self.head.clear();
+            let (start, time, message) = (place.start_op, place.time, place.message);
+            encode_head(actor, seq, start, time, message, &mut self.head);
+            let tail_bytes = block.bytes.get(at..tail).ok_or(GiveUp)?;
+            let hash = ChangeHash::of_parts(&self.head, &self.deps, tail_bytes);
             self.history.push_unindexed(NewChange {
                 hash,
                 actor: place.actor,
@@ -173,17 +210,28 @@ impl HistoryBuilder {
 
 /// Where full blocks go.
 enum Sink<'a> {
-    /// To the hashing thread.
-    Thread(SyncSender<Block<'a>>),
+    /// To the hashing thread, which sends them back to be filled again.
+    Thread {
+        tx: SyncSender<Block<'a>>,
+        back: Receiver<Block<'a>>,
+    },
     /// Finished here (a small history).
     Here(Box<HistoryBuilder>),
 }
 
 impl<'a> Sink<'a> {
-    fn take(&mut self, block: Block<'a>) -> Result<(), GiveUp> {
+    /// Takes a full block, and gives an empty one.
+    fn take(&mut self, mut block: Block<'a>) -> Result<Block<'a>, GiveUp> {
         match self {
-            Sink::Thread(tx) => tx.send(block).map_err(|_| GiveUp),
-            Sink::Here(history) => history.add(&block),
+            Sink::Thread { tx, back } => {
+                tx.send(block).map_err(|_| GiveUp)?;
+                Ok(back.try_recv().unwrap_or_else(|_| Block::new()))
+            }
+            Sink::Here(history) => {
+                history.add(&block)?;
+                block.clear();
+                Ok(block)
+            }
         }
     }
 }
@@ -224,7 +272,7 @@ fn build<'a>(
         let place = add_change(&mut doc, &mut bulk, &mut seen, view, table)?;
         block.push(view, table, place);
         if block.ends.len() == BLOCK {
-            sink.take(std::mem::replace(&mut block, Block::new()))?;
+            block = sink.take(block)?;
         }
     }
     sink.take(block)?;
@@ -268,6 +316,7 @@ fn add_change<'a>(
     }
     Ok(Place {
         actor: a,
+        table_actor: view.actor,
         start_op: view.start_op,
         first_op,
         n_ops,

@@ -46,18 +46,39 @@ pub fn encode_view_into(
 pub fn encode_view_parts(view: &ChangeView<'_>, actors: &[ActorId], out: &mut Vec<u8>) -> usize {
     let start = out.len();
     let me = actor_of(actors, view.actor);
-    write_actor(out, me);
-    write_uleb(out, view.seq);
-    write_uleb(out, view.start_op);
-    write_sleb(out, view.time);
-    match view.message {
+    encode_head(me, view.seq, view.start_op, view.time, view.message, out);
+    let head = out.len() - start;
+    encode_view_tail(view, actors, out);
+    head
+}
+
+/// Appends the part of a change's body before its deps (SPEC.md §3.2): its
+/// actor, seq, start_op, time and message.
+pub fn encode_head(
+    actor: &ActorId,
+    seq: u64,
+    start_op: u64,
+    time: i64,
+    message: Option<&str>,
+    out: &mut Vec<u8>,
+) {
+    write_actor(out, actor);
+    write_uleb(out, seq);
+    write_uleb(out, start_op);
+    write_sleb(out, time);
+    match message {
         None => out.push(0),
         Some(m) => {
             write_uleb(out, m.len() as u64 + 1);
             out.extend_from_slice(m.as_bytes());
         }
     }
-    let head = out.len() - start;
+}
+
+/// Appends the part of a checked change view's body after its deps: its
+/// actor table, ops and extra bytes.
+pub fn encode_view_tail(view: &ChangeView<'_>, actors: &[ActorId], out: &mut Vec<u8>) {
+    let me = actor_of(actors, view.actor);
     let others = OtherActors::of(view, actors, me);
     write_uleb(out, others.sorted.len() as u64);
     others.sorted.iter().for_each(|a| write_actor(out, a));
@@ -67,7 +88,6 @@ pub fn encode_view_parts(view: &ChangeView<'_>, actors: &[ActorId], out: &mut Ve
         write_op(out, view, op, own, &others);
     }
     out.extend_from_slice(view.extra);
-    head
 }
 
 /// The whole encoding of a change, replacing what `out` held: the frame,

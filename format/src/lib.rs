@@ -41,7 +41,8 @@ pub use builder::ChangeBuilder;
 pub use change::{Change, ChangeHash, InvalidChange};
 pub use change_decode::{decode_change, decode_change_with_hash};
 pub use change_encode::{
-    encode_change, encode_change_into, encode_change_with_hash, encode_view_into, encode_view_parts,
+    encode_change, encode_change_into, encode_change_with_hash, encode_head, encode_view_into,
+    encode_view_parts, encode_view_tail,
 };
 pub use change_layout::{CHANGE_MAGIC, CHANGE_VERSION};
 pub use error::DecodeError;
