@@ -18,6 +18,7 @@ mod json;
 mod kept_columns;
 
 mod opset;
+mod prefault;
 mod read;
 mod snapshot;
 mod snapshot_load;

@@ -6,7 +6,8 @@
 
 use crate::history::{last_op, History, NewChange};
 use crate::kept_columns::KeptColumns;
-use crate::opset::{Bulk, GiveUp};
+use crate::opset::{Bulk, GiveUp, OpRec, OpSet};
+use crate::prefault::Prefault;
 use crate::{Document, EngineError};
 use mergedb_format::snapshot::{parse_snapshot, ChangeView, HistoryReader, PREALLOC_CHANGES};
 use mergedb_format::{encode_head, encode_view_tail, ActorId, ChangeHash};
@@ -48,11 +49,15 @@ fn load_bulk(raw: &[u8], actor: ActorId) -> Result<Document, GiveUp> {
             Sink::Thread { .. } => return Err(GiveUp),
         }
     } else {
+        let ops = reader.op_count().min(PREALLOC_CHANGES);
         let (doc, history) = std::thread::scope(|s| {
             let (tx, rx) = std::sync::mpsc::sync_channel(IN_FLIGHT);
             let (back_tx, back) = std::sync::mpsc::channel();
-            let hasher = s.spawn(move || history.add_all(rx, back_tx));
-            let doc = build(reader, actor, Sink::Thread { tx, back }).map(|(doc, _)| doc);
+            let (pages_tx, pages) = std::sync::mpsc::channel();
+            let prefault = Prefault::new(ops, OpRec::blank, pages_tx);
+            let hasher = s.spawn(move || history.add_all(rx, back_tx, prefault));
+            let sink = Sink::Thread { tx, back, pages };
+            let doc = build(reader, actor, sink).map(|(doc, _)| doc);
             (doc, hasher.join().unwrap_or(Err(GiveUp)))
         });
         (doc?, history?)
@@ -150,12 +155,19 @@ impl HistoryBuilder {
 
     /// Adds the blocks from `rx`, and sends each back, emptied, to be
     /// filled again: fresh blocks would be fresh pages, faulted in anew.
+    /// Between blocks, it faults in the pages of the building side's op
+    /// records, an eighth at a time (see `prefault`).
     fn add_all<'a>(
         mut self,
         rx: Receiver<Block<'a>>,
         back: Sender<Block<'a>>,
+        prefault: Prefault<OpRec>,
     ) -> Result<History, GiveUp> {
+        let mut prefault = Some(prefault);
         for mut block in rx {
+            if prefault.as_mut().is_some_and(Prefault::step) {
+                prefault = None;
+            }
             self.add(&block)?;
             block.clear();
             // The building side has finished when it no longer takes them.
@@ -210,20 +222,31 @@ impl HistoryBuilder {
 
 /// Where full blocks go.
 enum Sink<'a> {
-    /// To the hashing thread, which sends them back to be filled again.
+    /// To the hashing thread, which sends them back to be filled again,
+    /// and sends room for the op records, faulted in.
     Thread {
         tx: SyncSender<Block<'a>>,
         back: Receiver<Block<'a>>,
+        pages: Receiver<Vec<OpRec>>,
     },
     /// Finished here (a small history).
     Here(Box<HistoryBuilder>),
 }
 
 impl<'a> Sink<'a> {
+    /// Moves the op records into the faulted-in room, once it has come.
+    fn adopt_pages(&mut self, ops: &mut OpSet) {
+        if let Sink::Thread { pages, .. } = self {
+            if let Ok(room) = pages.try_recv() {
+                ops.adopt_records(room);
+            }
+        }
+    }
+
     /// Takes a full block, and gives an empty one.
     fn take(&mut self, mut block: Block<'a>) -> Result<Block<'a>, GiveUp> {
         match self {
-            Sink::Thread { tx, back } => {
+            Sink::Thread { tx, back, .. } => {
                 tx.send(block).map_err(|_| GiveUp)?;
                 Ok(back.try_recv().unwrap_or_else(|_| Block::new()))
             }
@@ -262,7 +285,14 @@ fn build<'a>(
     // declare far more than it holds, so room is made for at most so many.
     let ops = reader.op_count().min(PREALLOC_CHANGES);
     let mut bulk = Bulk::new(reader.actors().len(), ops);
-    doc.ops.reserve(ops);
+    // With a hashing thread, the records' room comes from it faulted in
+    // (`Sink::adopt_pages`); until then a little will do.
+    let records = match sink {
+        Sink::Thread { .. } => ops.min(BLOCK * 16),
+        Sink::Here(_) => ops,
+    };
+    doc.ops.ops.reserve(records);
+    doc.ops.reserve_links(ops);
     let mut seen = Seen {
         last: Vec::new(),
         max_op: Vec::with_capacity(reader.len().min(PREALLOC_CHANGES)),
@@ -273,6 +303,7 @@ fn build<'a>(
         block.push(view, table, place);
         if block.ends.len() == BLOCK {
             block = sink.take(block)?;
+            sink.adopt_pages(&mut doc.ops);
         }
     }
     sink.take(block)?;

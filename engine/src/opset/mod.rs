@@ -48,6 +48,21 @@ pub(crate) struct OpRec {
 }
 
 impl OpRec {
+    /// A record that owns no heap memory, to write into spare room.
+    pub fn blank() -> OpRec {
+        OpRec {
+            counter: 0,
+            actor: 0,
+            obj: 0,
+            key: 0,
+            succ: NONE,
+            chunk: NONE,
+            seq_key: false,
+            insert: false,
+            action: Action::Delete,
+        }
+    }
+
     pub fn id(&self) -> Id {
         Id {
             counter: self.counter,
@@ -147,11 +162,18 @@ impl Default for OpSet {
 }
 
 impl OpSet {
-    /// Makes room for `n` more ops with about one pred each.
-    pub fn reserve(&mut self, n: usize) {
-        self.ops.reserve(n);
+    /// Makes room for the preds of `n` more ops, about one each (the room
+    /// for their records is made apart: see `adopt_records`).
+    pub fn reserve_links(&mut self, n: usize) {
         self.pred_at.reserve(n);
         self.preds.reserve(n);
+    }
+
+    /// Moves the op records into `room` (empty, made with room for them
+    /// all), which then holds them.
+    pub fn adopt_records(&mut self, mut room: Vec<OpRec>) {
+        room.append(&mut self.ops);
+        self.ops = room;
     }
 
     pub fn prop(&self, p: u32) -> &str {
