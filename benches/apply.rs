@@ -14,7 +14,7 @@ use common::{automerge_local, automerge_text, mergedb_local, mergedb_text};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use mergedb::engine::Document;
 use mergedb::format::{ActorId, Change};
-use mergedb::trace::Trace;
+use mergedb_traces::trace::Trace;
 use std::time::Duration;
 
 fn bench(c: &mut Criterion) {

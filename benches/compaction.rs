@@ -18,7 +18,7 @@ mod common;
 use common::{automerge_local, mergedb_local};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use mergedb::engine::store::{DocId, Store};
-use mergedb::trace::Trace;
+use mergedb_traces::trace::Trace;
 use std::time::Duration;
 
 fn bench(c: &mut Criterion) {

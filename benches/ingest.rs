@@ -13,7 +13,7 @@
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use mergedb::engine::format::{ObjId, ObjType};
 use mergedb::engine::store::{DocId, Durability, Store, StoreOptions};
-use mergedb::trace::{Patch, Trace};
+use mergedb_traces::trace::{Patch, Trace};
 use std::path::Path;
 use std::time::Duration;
 

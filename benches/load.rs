@@ -20,7 +20,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use mergedb::engine::format::{ActorId, ObjId};
 use mergedb::engine::store::{DocId, Store};
 use mergedb::engine::Document;
-use mergedb::trace::Trace;
+use mergedb_traces::trace::Trace;
 use std::path::Path;
 use std::time::Duration;
 

@@ -12,7 +12,7 @@
 use automerge::transaction::Transactable;
 use mergedb::engine::Document;
 use mergedb::format::{ObjId, ObjType};
-use mergedb::trace::Trace;
+use mergedb_traces::trace::Trace;
 use std::time::Instant;
 
 use std::alloc::{GlobalAlloc, Layout, System};

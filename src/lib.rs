@@ -8,10 +8,7 @@
 //! `compaction` (the policy and its worker).
 #![deny(unsafe_code)]
 
-pub mod bench;
 mod db;
-pub mod synth;
-pub mod trace;
 
 pub use db::{Db, Options};
 pub use mergedb_compaction as compaction;

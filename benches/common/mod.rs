@@ -6,7 +6,7 @@ use automerge::transaction::Transactable;
 use automerge::ReadDoc;
 use mergedb::engine::Document;
 use mergedb::format::{ActorId, ObjId, ObjType};
-use mergedb::trace::Trace;
+use mergedb_traces::trace::Trace;
 
 pub fn mergedb_local(trace: &Trace) -> Document {
     let mut doc = Document::with_actor(ActorId::new(&[1; 16]).unwrap());

@@ -10,6 +10,7 @@
 //! change is durable; any error prints one line and exits 1.
 
 mod bench;
+mod run;
 
 use clap::{Parser, Subcommand};
 use mergedb::engine::format::ObjId;

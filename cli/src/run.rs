@@ -3,9 +3,9 @@
 //! closed, reopened, read lazily from its snapshot's state, and loaded whole;
 //! the text is checked against the session's own at both reads.
 
-use crate::engine::format::{ObjId, ObjType};
-use crate::engine::store::{DocId, Durability, Store, StoreError, StoreOptions};
-use crate::trace::{Trace, TraceError};
+use mergedb::engine::format::{ObjId, ObjType};
+use mergedb::engine::store::{DocId, Durability, Store, StoreError, StoreOptions};
+use mergedb_traces::trace::{Trace, TraceError};
 use serde_json::{json, Value as Json};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -139,7 +139,7 @@ pub fn run(
     let (trace, source) = match &config.trace {
         Some(path) => (Trace::load(path)?, path.display().to_string()),
         None => (
-            crate::synth::typing_session(config.seed, config.keystrokes),
+            mergedb_traces::synth::typing_session(config.seed, config.keystrokes),
             format!(
                 "generated: {} keystrokes, seed {}",
                 config.keystrokes, config.seed
