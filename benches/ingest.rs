@@ -12,7 +12,7 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use mergedb::engine::format::{ObjId, ObjType};
-use mergedb::engine::store::{DocId, Durability, Store, StoreOptions};
+use mergedb::engine::store::{DocId, Durability, Store, StoreError, StoreOptions};
 use mergedb_traces::trace::{Patch, Trace};
 use std::path::Path;
 use std::time::Duration;
@@ -32,14 +32,16 @@ fn ingest(store: &Store, txns: &[Vec<Patch>]) -> DocId {
     store
         .transact(&id, |tx| {
             text = tx.put_object(&ObjId::Root, "text", ObjType::Text)?;
-            Ok(())
+            Ok::<_, StoreError>(())
         })
         .unwrap();
     for txn in txns {
         store
             .transact(&id, |tx| {
-                txn.iter()
-                    .try_for_each(|p| tx.splice_text(&text, p.pos, p.del, &p.ins))
+                Ok::<_, StoreError>(
+                    txn.iter()
+                        .try_for_each(|p| tx.splice_text(&text, p.pos, p.del, &p.ins))?,
+                )
             })
             .unwrap();
     }

@@ -14,7 +14,7 @@ mod common;
 
 use common::Rng;
 use mergedb::engine::format::{ChangeHash, ObjId, ObjType};
-use mergedb::engine::store::{DocId, Durability, Store, StoreOptions};
+use mergedb::engine::store::{DocId, Durability, Store, StoreError, StoreOptions};
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -84,7 +84,7 @@ fn crash_child() {
             let mut t = ObjId::Root;
             let c = store.transact(&id, |tx| {
                 t = tx.put_object(&ObjId::Root, "text", ObjType::Text)?;
-                Ok(())
+                Ok::<_, StoreError>(())
             });
             c.unwrap().ticket.wait().unwrap();
             t
@@ -96,7 +96,7 @@ fn crash_child() {
         let commit = store
             .transact(&id, |tx| {
                 let len = tx.length(&text)?;
-                tx.splice_text(&text, (i as usize * 7) % (len + 1), 0, "x")
+                Ok::<_, StoreError>(tx.splice_text(&text, (i as usize * 7) % (len + 1), 0, "x")?)
             })
             .unwrap();
         let Some(hash) = commit.hash else { continue };

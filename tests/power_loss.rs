@@ -14,7 +14,7 @@ mod common;
 
 use common::Rng;
 use mergedb::engine::format::{ChangeHash, ObjId, ScalarValue};
-use mergedb::engine::store::{Durability, RedbBackend, Store, StoreOptions};
+use mergedb::engine::store::{Durability, RedbBackend, Store, StoreError, StoreOptions};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -220,9 +220,9 @@ fn case(
         let mut unacked = Vec::new();
         for i in 0..60 {
             let key = ["a", "b", "c"][rng.below(3)];
-            let Ok(commit) =
-                store.transact(doc, |tx| tx.put(&ObjId::Root, key, ScalarValue::Int(i)))
-            else {
+            let Ok(commit) = store.transact(doc, |tx| {
+                Ok::<_, StoreError>(tx.put(&ObjId::Root, key, ScalarValue::Int(i))?)
+            }) else {
                 break;
             };
             let Some(hash) = commit.hash else { continue };

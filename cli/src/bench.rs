@@ -1,8 +1,8 @@
 //! `mergedb bench`: runs `run` and prints its figures, as a table
 //! or as one JSON object, with a progress bar on a terminal.
 
-use indicatif::{ProgressBar, ProgressStyle};
 use crate::run::{self as bench, Config, Report};
+use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 use std::time::Duration;
 

@@ -14,7 +14,7 @@ mod run;
 
 use clap::{Parser, Subcommand};
 use mergedb::engine::format::ObjId;
-use mergedb::engine::store::{DocId, Store};
+use mergedb::engine::store::{DocId, Store, StoreError};
 use mergedb::engine::{Document, Prop, Value};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -138,7 +138,9 @@ fn run(cli: Cli) -> Result<()> {
             };
             drop(handle);
             let commit = store
-                .transact(&id, |tx| tx.put_json(&parent, p, &value))
+                .transact(&id, |tx| {
+                    Ok::<_, StoreError>(tx.put_json(&parent, p, &value)?)
+                })
                 .map_err(err)?;
             commit.ticket.wait().map_err(err)?;
             if let Some(hash) = commit.hash {
@@ -221,9 +223,9 @@ fn run(cli: Cli) -> Result<()> {
             let id = store.create_doc().map_err(err)?;
             let commit = store
                 .transact(&id, |tx| {
-                    entries
-                        .iter()
-                        .try_for_each(|(k, v)| tx.put_json(&ObjId::Root, Prop::Map(k.clone()), v))
+                    Ok::<_, StoreError>(entries.iter().try_for_each(|(k, v)| {
+                        tx.put_json(&ObjId::Root, Prop::Map(k.clone()), v)
+                    })?)
                 })
                 .map_err(err)?;
             commit.ticket.wait().map_err(err)?;

@@ -224,13 +224,15 @@ fn ingest(
     let t = Instant::now();
     store.transact(&id, |tx| {
         text = tx.put_object(&ObjId::Root, "text", ObjType::Text)?;
-        Ok(())
+        Ok::<_, StoreError>(())
     })?;
     for (i, txn) in trace.txns.iter().enumerate() {
         store
             .transact(&id, |tx| {
-                txn.iter()
-                    .try_for_each(|p| tx.splice_text(&text, p.pos, p.del, &p.ins))
+                Ok::<_, StoreError>(
+                    txn.iter()
+                        .try_for_each(|p| tx.splice_text(&text, p.pos, p.del, &p.ins))?,
+                )
             })
             .map_err(|source| BenchError::Edit { index: i, source })?;
         if i % 1000 == 0 {

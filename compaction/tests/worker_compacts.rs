@@ -3,13 +3,15 @@
 
 use mergedb_compaction::{Config, Worker};
 use mergedb_engine::format::{ObjId, ScalarValue};
-use mergedb_engine::store::{DocId, Store};
+use mergedb_engine::store::{DocId, Store, StoreError};
 use std::time::{Duration, Instant};
 
 fn commits(store: &Store, doc: &DocId, n: i64) {
     for i in 0..n {
         store
-            .transact(doc, |tx| tx.put(&ObjId::Root, "n", ScalarValue::Int(i)))
+            .transact(doc, |tx| {
+                Ok::<_, StoreError>(tx.put(&ObjId::Root, "n", ScalarValue::Int(i))?)
+            })
             .unwrap();
     }
 }

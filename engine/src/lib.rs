@@ -1,11 +1,11 @@
-//! mergedb-engine: documents with Automerge's semantics, and (to come) the store.
+//! mergedb-engine: documents with Automerge's semantics, and the store.
 //!
 //! - `Document`: one document in memory: its op set (`opset`), its history
 //!   (`history`), transactions for local edits, remote changes with a causal
 //!   queue, merge, and reads now or at past heads. SPEC.md §2 gives its rules.
-//! - The store: storage backends, the change log keyed by (document, actor,
+//! - `store`: storage backends, the change log keyed by (document, actor,
 //!   seq), snapshots on disk, recovery and the cache of lazily loaded
-//!   documents, in the issues that build them.
+//!   documents. SPEC.md §5 gives its layout and protocols.
 #![deny(unsafe_code)]
 
 mod actors;
@@ -33,5 +33,5 @@ pub use json::scalar_to_json;
 pub use mergedb_format as format;
 pub use read::{Item, Prop};
 pub use state_view::StateView;
-pub use transaction::Transaction;
+pub use transaction::{now_seconds, CommitOptions, Transaction};
 pub use value::Value;

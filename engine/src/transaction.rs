@@ -11,6 +11,37 @@ use mergedb_format::{
     ScalarValue,
 };
 
+/// A commit's message and time (seconds since the epoch, as Automerge's;
+/// `None` leaves the choice to the caller: the store writes the current time).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CommitOptions {
+    /// A message stored in the change.
+    pub message: Option<String>,
+    /// The change's time.
+    pub time: Option<i64>,
+}
+
+impl CommitOptions {
+    /// With this message.
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = Some(message.into());
+        self
+    }
+
+    /// With this time, in seconds since the epoch.
+    pub fn with_time(mut self, time: i64) -> Self {
+        self.time = Some(time);
+        self
+    }
+}
+
+/// The current time in seconds since the epoch (0 if the clock is before it).
+pub fn now_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
 /// A transaction on a document; see `Document::transaction`.
 #[derive(Debug)]
 pub struct Transaction<'a> {
@@ -92,8 +123,8 @@ impl Transaction<'_> {
         Some((hash, self.doc.scratch.clone()))
     }
 
-    /// Commits with an optional message and an optional time (ms since the
-    /// epoch; none is stored as 0, "unknown", as Automerge does).
+    /// Commits with an optional message and an optional time (seconds since
+    /// the epoch; none is stored as 0, "unknown").
     pub fn commit_with(mut self, message: Option<String>, time: Option<i64>) -> Option<ChangeHash> {
         self.finish(message, time)
     }

@@ -43,12 +43,14 @@ fn commits_survive_reopening() {
             store
                 .transact(&id, |tx| {
                     text = tx.put_object(&ObjId::Root, "t", ObjType::Text)?;
-                    tx.splice_text(&text, 0, 0, "hello")
+                    Ok::<_, StoreError>(tx.splice_text(&text, 0, 0, "hello")?)
                 })
                 .unwrap();
             for (i, c) in " world".chars().enumerate() {
                 let commit = store
-                    .transact(&id, |tx| tx.splice_text(&text, 5 + i, 0, &c.to_string()))
+                    .transact(&id, |tx| {
+                        Ok::<_, StoreError>(tx.splice_text(&text, 5 + i, 0, &c.to_string())?)
+                    })
                     .unwrap();
                 assert!(commit.hash.is_some());
             }
@@ -77,7 +79,9 @@ fn group_commit_shares_fsyncs_and_tickets_wait() {
     for i in 0..500i64 {
         tickets.push(
             store
-                .transact(&id, |tx| tx.put(&ObjId::Root, "n", i))
+                .transact(&id, |tx| {
+                    Ok::<_, StoreError>(tx.put(&ObjId::Root, "n", i)?)
+                })
                 .unwrap()
                 .ticket,
         );
@@ -146,7 +150,9 @@ fn a_clashing_change_is_refused_and_nothing_changes() {
     let store = Store::open(dir.path()).unwrap();
     let id = store.create_doc().unwrap();
     store
-        .transact(&id, |tx| tx.put(&ObjId::Root, "k", "mine"))
+        .transact(&id, |tx| {
+            Ok::<_, StoreError>(tx.put(&ObjId::Root, "k", "mine")?)
+        })
         .unwrap();
     // Another document claims this store's actor and seq 1 with other content.
     let mut other = Document::with_actor(store.actor());
@@ -178,12 +184,12 @@ fn a_failed_transaction_keeps_nothing() {
     let err = store
         .transact(&id, |tx| {
             tx.put(&ObjId::Root, "kept", true)?;
-            tx.increment(&ObjId::Root, "missing", 1)
+            Ok::<_, StoreError>(tx.increment(&ObjId::Root, "missing", 1)?)
         })
         .unwrap_err();
     assert!(matches!(err, StoreError::Engine(EngineError::NotACounter)));
     assert_eq!(store.doc(&id).unwrap().read().unwrap().to_json(), json!({}));
-    let none = store.transact(&id, |_| Ok(())).unwrap();
+    let none = store.transact(&id, |_| Ok::<_, StoreError>(())).unwrap();
     assert_eq!(none.hash, None);
 }
 
@@ -196,7 +202,9 @@ fn opening_reads_no_document_and_the_cache_stays_bounded() {
         for i in 0..60i64 {
             let id = store.create_doc().unwrap();
             store
-                .transact(&id, |tx| tx.put(&ObjId::Root, "i", ScalarValue::Int(i)))
+                .transact(&id, |tx| {
+                    Ok::<_, StoreError>(tx.put(&ObjId::Root, "i", ScalarValue::Int(i))?)
+                })
                 .unwrap();
             ids.push(id);
         }

@@ -23,14 +23,14 @@ fn typed(store: &Store, text: &str) -> (DocId, ObjId) {
     store
         .transact(&id, |tx| {
             t = tx.put_object(&ObjId::Root, "text", ObjType::Text)?;
-            tx.put(&ObjId::Root, "n", ScalarValue::Counter(0))
+            Ok::<_, StoreError>(tx.put(&ObjId::Root, "n", ScalarValue::Counter(0))?)
         })
         .unwrap();
     for (i, c) in text.chars().enumerate() {
         store
             .transact(&id, |tx| {
                 tx.splice_text(&t, i, 0, &c.to_string())?;
-                tx.increment(&ObjId::Root, "n", 1)
+                Ok::<_, StoreError>(tx.increment(&ObjId::Root, "n", 1)?)
             })
             .unwrap();
     }
@@ -82,7 +82,9 @@ fn a_handle_on_the_state_sees_later_writes() {
     let handle = store.doc(&id).unwrap();
     assert!(!handle.is_fully_loaded());
     store
-        .transact(&id, |tx| tx.splice_text(&text, 2, 0, "c"))
+        .transact(&id, |tx| {
+            Ok::<_, StoreError>(tx.splice_text(&text, 2, 0, "c")?)
+        })
         .unwrap();
     assert_eq!(handle.text(&text).unwrap(), "abc");
     assert!(handle.is_fully_loaded());
@@ -100,7 +102,9 @@ fn a_handle_on_the_state_sees_later_writes() {
     let store = Store::open_with(dir.path(), tiny).unwrap();
     let handle = store.doc(&id).unwrap();
     store
-        .transact(&id, |tx| tx.splice_text(&text, 3, 0, "d"))
+        .transact(&id, |tx| {
+            Ok::<_, StoreError>(tx.splice_text(&text, 3, 0, "d")?)
+        })
         .unwrap();
     let other = store.create_doc().unwrap();
     store.doc(&other).unwrap();
@@ -116,7 +120,9 @@ fn commits_after_a_snapshot_stay_in_the_log() {
         let (id, text) = typed(&store, "abc");
         store.compact(&id).unwrap();
         store
-            .transact(&id, |tx| tx.splice_text(&text, 3, 0, "def"))
+            .transact(&id, |tx| {
+                Ok::<_, StoreError>(tx.splice_text(&text, 3, 0, "def")?)
+            })
             .unwrap();
         store.flush().unwrap();
         let report = store.verify().unwrap();
@@ -143,7 +149,9 @@ fn compaction_races_commits_without_losing_one() {
         s.spawn(|| {
             for i in 0..300 {
                 store
-                    .transact(&id, |tx| tx.splice_text(&text, i + 1, 0, "y"))
+                    .transact(&id, |tx| {
+                        Ok::<_, StoreError>(tx.splice_text(&text, i + 1, 0, "y")?)
+                    })
                     .unwrap();
             }
         });

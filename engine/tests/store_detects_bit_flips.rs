@@ -17,7 +17,7 @@ fn every_bit_flip_in_a_log_record_is_caught() {
         store
             .transact(&id, |tx| {
                 let text = tx.put_object(&ObjId::Root, "t", ObjType::Text)?;
-                tx.splice_text(&text, 0, 0, "abc")
+                Ok::<_, StoreError>(tx.splice_text(&text, 0, 0, "abc")?)
             })
             .unwrap();
         id

@@ -23,7 +23,9 @@ fn five_commits(backend: &Arc<MemoryBackend>) -> (DocId, Entries) {
     let id = store.create_doc().unwrap();
     for i in 0..5i64 {
         store
-            .transact(&id, |tx| tx.put(&ObjId::Root, "n", i))
+            .transact(&id, |tx| {
+                Ok::<_, StoreError>(tx.put(&ObjId::Root, "n", i)?)
+            })
             .unwrap();
     }
     (id, backend.scan_prefix(b"L").unwrap())
@@ -72,7 +74,9 @@ fn a_torn_tail_is_dropped_and_the_rest_kept() {
     assert_eq!(report.changes, 4);
     // The log goes on from there.
     store
-        .transact(&id, |tx| tx.put(&ObjId::Root, "n", 9i64))
+        .transact(&id, |tx| {
+            Ok::<_, StoreError>(tx.put(&ObjId::Root, "n", 9i64)?)
+        })
         .unwrap();
     drop(store);
     assert_eq!(

@@ -3,7 +3,7 @@
 //! reopening.
 
 use mergedb_engine::format::{ObjId, ScalarValue};
-use mergedb_engine::store::{Durability, Store, StoreOptions};
+use mergedb_engine::store::{Durability, Store, StoreError, StoreOptions};
 use serde_json::json;
 
 const THREADS: usize = 8;
@@ -20,7 +20,7 @@ fn threads_lose_no_update() {
     let shared = store.create_doc().unwrap();
     store
         .transact(&shared, |tx| {
-            tx.put(&ObjId::Root, "n", ScalarValue::Counter(0))
+            Ok::<_, StoreError>(tx.put(&ObjId::Root, "n", ScalarValue::Counter(0))?)
         })
         .unwrap();
     let own: Vec<_> = (0..THREADS).map(|_| store.create_doc().unwrap()).collect();
@@ -30,14 +30,20 @@ fn threads_lose_no_update() {
             s.spawn(move || {
                 for i in 0..COMMITS {
                     store
-                        .transact(&shared, |tx| tx.increment(&ObjId::Root, "n", 1))
+                        .transact(&shared, |tx| {
+                            Ok::<_, StoreError>(tx.increment(&ObjId::Root, "n", 1)?)
+                        })
                         .unwrap();
                     store
-                        .transact(mine, |tx| tx.put(&ObjId::Root, "last", i))
+                        .transact(mine, |tx| {
+                            Ok::<_, StoreError>(tx.put(&ObjId::Root, "last", i)?)
+                        })
                         .unwrap();
                     if i % 20 == 0 {
                         store
-                            .transact(mine, |tx| tx.put(&ObjId::Root, "thread", t as i64))
+                            .transact(mine, |tx| {
+                                Ok::<_, StoreError>(tx.put(&ObjId::Root, "thread", t as i64)?)
+                            })
                             .unwrap();
                     }
                 }

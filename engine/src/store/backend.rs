@@ -17,6 +17,10 @@ pub enum StoreError {
     /// A durable write failed earlier; the store takes no more writes.
     #[error("the store is poisoned: {0}")]
     Poisoned(String),
+    /// A call, made from inside a transaction on a document, that needs that
+    /// same document's lock: it would wait for itself forever.
+    #[error("document {0} is in a transaction on this thread: read and write it through the transaction")]
+    InTransaction(crate::store::DocId),
     /// No document with this id.
     #[error("no document {0} in this store")]
     NoSuchDoc(crate::store::DocId),

@@ -11,7 +11,10 @@ use std::sync::Arc;
 /// A loaded document and what the store keeps beside it.
 #[derive(Debug)]
 pub(crate) struct Loaded {
-    pub doc: Document,
+    /// Shared with the readers that `DocHandle::read` handed it to: a write
+    /// while one of them holds it copies it first (`doc_mut`), so a reader
+    /// never holds a lock and never blocks a writer.
+    pub doc: Arc<Document>,
     /// The position the next log record gets.
     pub next_position: u64,
     /// The last group-commit ticket that holds one of its changes.
@@ -20,6 +23,13 @@ pub(crate) struct Loaded {
     /// compaction policy looks at.
     pub log_records: u64,
     pub log_bytes: u64,
+}
+
+impl Loaded {
+    /// The document, to change: copied first if a reader holds it.
+    pub fn doc_mut(&mut self) -> &mut Document {
+        Arc::make_mut(&mut self.doc)
+    }
 }
 
 /// What the cache holds for a document: the whole of it, or only the state

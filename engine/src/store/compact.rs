@@ -1,8 +1,9 @@
 //! Snapshots in the store: compaction (SPEC.md §6), opening a compacted
 //! document from its state section alone, and `verify`.
 
-use super::db::{corrupt, Inner};
 use super::keys::{self, DocId};
+use super::reentry;
+use super::store::{corrupt, Inner};
 use super::{Batch, Store, StoreError, VerifyReport};
 use crate::{Document, StateView};
 use mergedb_format::snapshot::parse_snapshot;
@@ -81,6 +82,7 @@ impl Store {
     /// built and land in the log after it; reads go on.
     pub fn compact(&self, id: &DocId) -> Result<Compaction, StoreError> {
         let inner: &Inner = &self.inner;
+        reentry::check_none()?;
         let _one_at_a_time = inner.compacting.lock();
         let loaded = self.loaded(id)?;
         let guard = loaded.read();

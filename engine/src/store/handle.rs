@@ -2,10 +2,10 @@
 //! while that is all there is to read, and from the whole document otherwise.
 
 use super::cache::{CachedState, Loaded, Slot};
-use super::{DocId, Store, StoreError};
+use super::{reentry, DocId, Store, StoreError};
 use crate::{Document, Item, Prop, StateView};
 use mergedb_format::{ChangeHash, ObjId, ObjType};
-use parking_lot::{MappedRwLockReadGuard, RwLock, RwLockReadGuard};
+use parking_lot::RwLock;
 use serde_json::Value as Json;
 use std::sync::{Arc, OnceLock};
 
@@ -39,9 +39,14 @@ impl DocHandle {
         }
     }
 
-    /// The whole document, loading its history first if this handle has only
-    /// its state: the full read API of `Document`.
-    pub fn read(&self) -> Result<MappedRwLockReadGuard<'_, Document>, StoreError> {
+    /// The whole document as it is now, loading its history first if this
+    /// handle has only its state: the full read API of `Document`.
+    ///
+    /// It is a snapshot, and holds no lock: commits made while it is held
+    /// (on this thread or another) go ahead, and it keeps showing the
+    /// document as it was when it was taken. Take it again to see them.
+    pub fn read(&self) -> Result<Arc<Document>, StoreError> {
+        reentry::check(&self.id)?;
         let full = match self.full.get() {
             Some(full) => full,
             None => {
@@ -49,7 +54,7 @@ impl DocHandle {
                 self.full.get_or_init(|| loaded)
             }
         };
-        Ok(RwLockReadGuard::map(full.read(), |l| &l.doc))
+        Ok(Arc::clone(&full.read().doc))
     }
 
     /// Whether the history is loaded (false while reads come from the state).

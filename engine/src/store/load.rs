@@ -3,8 +3,8 @@
 //! store's `RecoveryMode` says.
 
 use super::cache::Loaded;
-use super::db::{corrupt, is_last_of_actor, read_record};
 use super::keys::{self, DocId};
+use super::store::{corrupt, is_last_of_actor, read_record};
 use super::{Batch, RecoveryMode, Store, StoreError};
 use crate::Document;
 use mergedb_format::{decode_change, Change};
@@ -40,14 +40,14 @@ impl Store {
             queued.push(decode_change(&value).map_err(|e| corrupt(id, &key, e))?);
         }
         let mut loaded = Loaded {
-            doc,
+            doc: std::sync::Arc::new(doc),
             next_position,
             pending: None,
             log_records,
             log_bytes,
         };
         // Queued changes whose deps arrived before a crash apply now, and move to the log.
-        let applied = loaded.doc.apply_changes(queued)?;
+        let applied = loaded.doc_mut().apply_changes(queued)?;
         if !applied.applied.is_empty() {
             let batch = self.log_batch(id, &mut loaded, &applied)?;
             let mut pending = None;

@@ -1,31 +1,37 @@
-//! The store: backends, and (to come) the change log keyed by (document,
-//! actor, seq), lazy documents and recovery. SPEC.md §5 will describe its
-//! layout and protocols.
+//! The store: many documents in one backend, each a log of changes keyed by
+//! (document, actor, seq) and, once compacted, a snapshot; documents load
+//! lazily into a cache, commits are durable as the store's durability says,
+//! and a load recovers from torn writes. SPEC.md §5 gives its layout and
+//! protocols.
 
 mod backend;
 mod cache;
 mod compact;
-mod db;
 mod handle;
 mod header_shield;
 mod keys;
 mod load;
 mod memory;
+mod options;
 mod redb_backend;
 mod redb_tables;
+mod reentry;
 #[cfg(feature = "sled")]
 mod sled_backend;
+mod store;
+mod write;
 mod writer;
 
 pub use backend::{Backend, Batch, Entries, StoreError, Write};
 pub use cache::CacheStats;
 pub use compact::{Compaction, LogStats};
-pub use db::{Commit, Durability, RecoveryMode, Stats, Store, StoreOptions, VerifyReport};
 pub use handle::DocHandle;
 pub use header_shield::HeaderShield;
 pub use keys::DocId;
 pub use memory::MemoryBackend;
+pub use options::{Commit, Durability, RecoveryMode, Stats, StoreOptions, VerifyReport};
 pub use redb_backend::RedbBackend;
 #[cfg(feature = "sled")]
 pub use sled_backend::SledBackend;
+pub use store::Store;
 pub use writer::Ticket;

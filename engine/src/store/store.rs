@@ -1,104 +1,20 @@
 //! `Store`: many documents in one backend, each loaded on first use.
 
-use super::cache::{Cache, CacheStats, CachedState, Loaded, Slot};
+#![allow(clippy::module_inception)]
+
+use super::cache::{Cache, CachedState, Loaded, Slot};
 use super::handle::DocHandle;
 use super::keys::{self, DocId};
+use super::reentry;
 use super::writer::{LogWriter, Ticket};
-use super::{Backend, Batch, MemoryBackend, RedbBackend, StoreError};
-use crate::{Applied, Transaction};
-use mergedb_format::{
-    decode_change, decode_log_record, encode_change, encode_log_record, ActorId, Change, ChangeHash,
+use super::{
+    Backend, Batch, Durability, MemoryBackend, RedbBackend, Stats, StoreError, StoreOptions,
 };
+use mergedb_format::{decode_change, decode_log_record, ActorId, Change, ChangeHash};
 use parking_lot::{Mutex, RwLock};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-
-/// When a commit counts as acknowledged (SPEC.md §5.4).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Durability {
-    /// The commit returns after its change is fsynced.
-    Immediate,
-    /// The commit returns once its change is queued for the log writer, with a
-    /// ticket that can be waited on; one fsync makes a whole group durable.
-    Grouped,
-}
-
-/// What a load does with a log record that fails its checks (SPEC.md §5.5).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum RecoveryMode {
-    /// Refuse: the load fails with `Corrupt`, naming the document and key.
-    #[default]
-    Strict,
-    /// Drop a corrupt record that is the last of its actor (a torn tail),
-    /// deleting it durably, and refuse any other.
-    TruncateTornTail,
-}
-
-/// How a store is opened.
-#[derive(Clone, Debug)]
-pub struct StoreOptions {
-    /// When commits are durable.
-    pub durability: Durability,
-    /// The estimated heap the cache of loaded documents may hold.
-    pub cache_bytes: usize,
-    /// The actor this store writes as; a random one if none.
-    pub actor: Option<ActorId>,
-    /// What a load does with a corrupt log record.
-    pub recovery: RecoveryMode,
-}
-
-impl Default for StoreOptions {
-    fn default() -> Self {
-        StoreOptions {
-            durability: Durability::Immediate,
-            cache_bytes: 256 << 20,
-            actor: None,
-            recovery: RecoveryMode::Strict,
-        }
-    }
-}
-
-/// What a commit made.
-#[derive(Clone, Debug)]
-pub struct Commit {
-    /// The change's hash; `None` if the transaction made no op.
-    pub hash: Option<ChangeHash>,
-    /// When the change is durable.
-    pub ticket: Ticket,
-}
-
-/// What `Store::verify` checked.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct VerifyReport {
-    /// Documents.
-    pub docs: u64,
-    /// Log records (changes).
-    pub changes: u64,
-    /// Changes waiting for deps.
-    pub queued: u64,
-    /// Bytes of log records.
-    pub bytes: u64,
-    /// Documents with a snapshot.
-    pub snapshots: u64,
-    /// Bytes of snapshots.
-    pub snapshot_bytes: u64,
-}
-
-/// Store-wide counters.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Stats {
-    /// The cache of loaded documents.
-    pub cache: CacheStats,
-    /// Group commits made durable, one fsync each.
-    pub group_fsyncs: u64,
-    /// Documents opened from their snapshot's state section alone.
-    pub state_loads: u64,
-    /// Snapshot history sections decoded (whole loads of compacted documents).
-    pub history_loads: u64,
-    /// Snapshots written by compaction.
-    pub compactions: u64,
-}
 
 #[derive(Debug)]
 pub(crate) struct Inner {
@@ -272,6 +188,7 @@ impl Store {
 
     /// Deletes a document and all it holds.
     pub fn delete_doc(&self, id: &DocId) -> Result<(), StoreError> {
+        reentry::check(id)?;
         self.require(id)?;
         self.inner.cache.lock().remove(id);
         let mut batch = Batch::new();
@@ -340,101 +257,13 @@ impl Store {
         Ok(DocHandle::new(self.clone(), *id, slot))
     }
 
-    /// Runs a transaction on a document and commits it durably (as the store's
-    /// durability says). If `f` fails, nothing is kept and its error returns.
-    pub fn transact<F>(&self, id: &DocId, f: F) -> Result<Commit, StoreError>
-    where
-        F: FnOnce(&mut Transaction<'_>) -> Result<(), crate::EngineError>,
-    {
-        let loaded = self.loaded(id)?;
-        let mut guard = loaded.write();
-        let l = &mut *guard;
-        let mut tx = l.doc.transaction();
-        f(&mut tx)?;
-        let Some((hash, bytes)) = tx.commit_encoded(None, None) else {
-            return Ok(Commit {
-                hash: None,
-                ticket: Ticket::durable(),
-            });
-        };
-        let seq = l.doc.last_seq(&self.inner.actor);
-        let mut batch = Batch::new();
-        let record = encode_log_record(l.next_position, &bytes);
-        l.log_records += 1;
-        l.log_bytes += record.len() as u64;
-        batch.put(keys::log_key(id, &self.inner.actor, seq), record);
-        l.next_position += 1;
-        let ticket = self.persist(batch, &mut l.pending);
-        if ticket.is_err() {
-            // Memory is ahead of the disk; drop it so no read sees the lost change.
-            drop(guard);
-            self.inner.cache.lock().remove(id);
-        }
-        Ok(Commit {
-            hash: Some(hash),
-            ticket: ticket?,
-        })
-    }
-
-    /// The log (and queue) writes for what `apply_changes` did.
-    pub(crate) fn log_batch(
-        &self,
-        id: &DocId,
-        l: &mut Loaded,
-        applied: &Applied,
-    ) -> Result<Batch, StoreError> {
-        let mut batch = Batch::new();
-        for hash in &applied.applied {
-            let change = l
-                .doc
-                .change_by_hash(hash)
-                .ok_or(crate::EngineError::UnknownHash(*hash))?;
-            let bytes = encode_change(&change).map_err(crate::EngineError::from)?;
-            let record = encode_log_record(l.next_position, &bytes);
-            l.log_records += 1;
-            l.log_bytes += record.len() as u64;
-            batch.put(keys::log_key(id, &change.actor, change.seq), record);
-            batch.delete(keys::queue_key(id, hash));
-            l.next_position += 1;
-        }
-        for hash in &applied.queued {
-            if let Some(change) = l.doc.queued_change(hash) {
-                let bytes = encode_change(change).map_err(crate::EngineError::from)?;
-                batch.put(keys::queue_key(id, hash), bytes);
-            }
-        }
-        Ok(batch)
-    }
-
-    /// Applies remote changes to a document and persists them. Changes whose
-    /// deps are missing are persisted in the document's queue.
-    pub fn apply_changes(
-        &self,
-        id: &DocId,
-        changes: impl IntoIterator<Item = Change>,
-    ) -> Result<Ticket, StoreError> {
-        let loaded = self.loaded(id)?;
-        let mut guard = loaded.write();
-        let l = &mut *guard;
-        let applied = l.doc.apply_changes(changes)?;
-        let batch = self.log_batch(id, l, &applied)?;
-        if batch.is_empty() {
-            return Ok(Ticket::durable());
-        }
-        let ticket = self.persist(batch, &mut l.pending);
-        if ticket.is_err() {
-            drop(guard);
-            self.inner.cache.lock().remove(id);
-        }
-        ticket
-    }
-
     /// A document's changes that are not in the history of `heads`.
     pub fn changes_since(
         &self,
         id: &DocId,
         heads: &[ChangeHash],
     ) -> Result<Vec<Change>, StoreError> {
+        reentry::check(id)?;
         Ok(self.loaded(id)?.read().doc.changes_since(heads)?)
     }
 

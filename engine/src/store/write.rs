@@ -1,0 +1,129 @@
+//! Writes to a document: local transactions and remote changes, each
+//! logged in one batch that the store's durability makes durable.
+
+use super::cache::Loaded;
+use super::keys::{self, DocId};
+use super::reentry;
+use super::writer::Ticket;
+use super::{Batch, Commit, Store, StoreError};
+use crate::{Applied, CommitOptions, Transaction};
+use mergedb_format::{encode_change, encode_log_record, Change};
+
+impl Store {
+    /// Runs a transaction on a document and commits it durably (as the store's
+    /// durability says), with the current time and no message. If `f` fails,
+    /// nothing is kept and its error returns; what it returns comes back as
+    /// the commit's `value`. `E` is the app's error type: anything a
+    /// `StoreError` converts into, `StoreError` itself included, so `?` works
+    /// on the transaction's edits inside `f` when `E` also takes an
+    /// `EngineError` (as `StoreError` does).
+    pub fn transact<T, E, F>(&self, id: &DocId, f: F) -> Result<Commit<T>, E>
+    where
+        F: FnOnce(&mut Transaction<'_>) -> Result<T, E>,
+        E: From<StoreError>,
+    {
+        self.transact_with(id, CommitOptions::default(), f)
+    }
+
+    /// `transact`, with the commit's message and time given (an unset time
+    /// is the current time, in seconds since the epoch, as Automerge's).
+    pub fn transact_with<T, E, F>(
+        &self,
+        id: &DocId,
+        options: CommitOptions,
+        f: F,
+    ) -> Result<Commit<T>, E>
+    where
+        F: FnOnce(&mut Transaction<'_>) -> Result<T, E>,
+        E: From<StoreError>,
+    {
+        let _inside = reentry::enter(id)?;
+        let loaded = self.loaded(id)?;
+        let mut guard = loaded.write();
+        let l = &mut *guard;
+        let mut tx = l.doc_mut().transaction();
+        let value = f(&mut tx)?;
+        let time = options.time.unwrap_or_else(crate::now_seconds);
+        let Some((hash, bytes)) = tx.commit_encoded(options.message, Some(time)) else {
+            return Ok(Commit {
+                hash: None,
+                ticket: Ticket::durable(),
+                value,
+            });
+        };
+        let seq = l.doc.last_seq(&self.inner.actor);
+        let mut batch = Batch::new();
+        let record = encode_log_record(l.next_position, &bytes);
+        l.log_records += 1;
+        l.log_bytes += record.len() as u64;
+        batch.put(keys::log_key(id, &self.inner.actor, seq), record);
+        l.next_position += 1;
+        match self.persist(batch, &mut l.pending) {
+            Ok(ticket) => Ok(Commit {
+                hash: Some(hash),
+                ticket,
+                value,
+            }),
+            Err(e) => {
+                // Memory is ahead of the disk; drop it so no read sees the lost change.
+                drop(guard);
+                self.inner.cache.lock().remove(id);
+                Err(e.into())
+            }
+        }
+    }
+
+    /// The log (and queue) writes for what `apply_changes` did.
+    pub(crate) fn log_batch(
+        &self,
+        id: &DocId,
+        l: &mut Loaded,
+        applied: &Applied,
+    ) -> Result<Batch, StoreError> {
+        let mut batch = Batch::new();
+        for hash in &applied.applied {
+            let change = l
+                .doc
+                .change_by_hash(hash)
+                .ok_or(crate::EngineError::UnknownHash(*hash))?;
+            let bytes = encode_change(&change).map_err(crate::EngineError::from)?;
+            let record = encode_log_record(l.next_position, &bytes);
+            l.log_records += 1;
+            l.log_bytes += record.len() as u64;
+            batch.put(keys::log_key(id, &change.actor, change.seq), record);
+            batch.delete(keys::queue_key(id, hash));
+            l.next_position += 1;
+        }
+        for hash in &applied.queued {
+            if let Some(change) = l.doc.queued_change(hash) {
+                let bytes = encode_change(change).map_err(crate::EngineError::from)?;
+                batch.put(keys::queue_key(id, hash), bytes);
+            }
+        }
+        Ok(batch)
+    }
+
+    /// Applies remote changes to a document and persists them. Changes whose
+    /// deps are missing are persisted in the document's queue.
+    pub fn apply_changes(
+        &self,
+        id: &DocId,
+        changes: impl IntoIterator<Item = Change>,
+    ) -> Result<Ticket, StoreError> {
+        reentry::check(id)?;
+        let loaded = self.loaded(id)?;
+        let mut guard = loaded.write();
+        let l = &mut *guard;
+        let applied = l.doc_mut().apply_changes(changes)?;
+        let batch = self.log_batch(id, l, &applied)?;
+        if batch.is_empty() {
+            return Ok(Ticket::durable());
+        }
+        let ticket = self.persist(batch, &mut l.pending);
+        if ticket.is_err() {
+            drop(guard);
+            self.inner.cache.lock().remove(id);
+        }
+        ticket
+    }
+}
