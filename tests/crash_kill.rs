@@ -9,13 +9,18 @@
 //! that every acknowledged change is there, and runs `verify`. Every 40th
 //! commit the child also compacts the document (SPEC.md §6), so kills land
 //! during compaction too.
+//!
+//! The child also prints every change it makes, with its actor and seq, the
+//! moment its commit returns: for `Grouped`, before it is durable, as an app
+//! that sends it to a peer would. No `(actor, seq)` may ever name two
+//! different changes, across all the kills (SPEC.md §5.7).
 
 mod common;
 
 use common::Rng;
 use mergedb::engine::format::{ChangeHash, ObjId, ObjType};
 use mergedb::engine::store::{DocId, Durability, Store, StoreError, StoreOptions};
-use std::collections::VecDeque;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -90,6 +95,8 @@ fn crash_child() {
             t
         }
     };
+    let actor = store.actor();
+    let mut seq = store.doc(&id).unwrap().read().unwrap().last_seq(&actor);
     let mut out = std::io::stdout().lock();
     let mut waiting: VecDeque<(ChangeHash, mergedb::engine::store::Ticket)> = VecDeque::new();
     for i in 0u64.. {
@@ -100,6 +107,9 @@ fn crash_child() {
             })
             .unwrap();
         let Some(hash) = commit.hash else { continue };
+        seq += 1;
+        writeln!(out, "made {actor} {seq} {}", hash.to_hex()).unwrap();
+        out.flush().unwrap();
         waiting.push_back((hash, commit.ticket));
         if i % 40 == 20 {
             store.compact(&id).unwrap();
@@ -117,15 +127,27 @@ fn crash_child() {
     }
 }
 
-/// One kill: the hashes the child acknowledged before it died, and how many
-/// compactions it finished.
-fn run_child(
-    dir: &Path,
-    doc: &DocId,
-    mode: &str,
-    backend: &str,
-    delay: Duration,
-) -> (Vec<ChangeHash>, usize) {
+/// What one child printed before it was killed.
+#[derive(Default)]
+struct Printed {
+    /// The hashes it acknowledged.
+    acked: Vec<ChangeHash>,
+    /// Every change it handed out: actor (in hex), seq and hash.
+    made: Vec<(String, u64, ChangeHash)>,
+    /// The compactions it finished.
+    compactions: usize,
+}
+
+fn parse_made(line: &str) -> Option<(String, u64, ChangeHash)> {
+    let mut parts = line.strip_prefix("made ")?.split(' ');
+    let actor = parts.next()?.to_string();
+    let seq = parts.next()?.parse().ok()?;
+    let hash = ChangeHash::from_hex(parts.next()?)?;
+    Some((actor, seq, hash))
+}
+
+/// One kill: what the child printed before it died.
+fn run_child(dir: &Path, doc: &DocId, mode: &str, backend: &str, delay: Duration) -> Printed {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             "crash_child",
@@ -148,12 +170,14 @@ fn run_child(
             .lines()
             .map_while(Result::ok)
             .collect();
-        let compactions = lines.iter().filter(|l| *l == "compacted").count();
-        let acked = lines
-            .iter()
-            .filter_map(|l| l.strip_prefix("ack ").and_then(ChangeHash::from_hex))
-            .collect::<Vec<_>>();
-        (acked, compactions)
+        Printed {
+            compactions: lines.iter().filter(|l| *l == "compacted").count(),
+            acked: lines
+                .iter()
+                .filter_map(|l| l.strip_prefix("ack ").and_then(ChangeHash::from_hex))
+                .collect(),
+            made: lines.iter().filter_map(|l| parse_made(l)).collect(),
+        }
     });
     std::thread::sleep(delay);
     child.kill().unwrap();
@@ -170,11 +194,22 @@ fn crash_loop(backend: &str, iterations: usize, seed: u64) {
     let mut rng = Rng::new(seed);
     let mut acked_total = 0;
     let mut compactions = 0;
+    let mut handed: HashMap<(String, u64), ChangeHash> = HashMap::new();
+    let mut actors = HashSet::new();
     for i in 0..iterations {
         let mode = if i % 2 == 0 { "immediate" } else { "grouped" };
         let delay = Duration::from_millis(rng.below(60) as u64);
-        let (acked, compacted) = run_child(dir.path(), &doc, mode, backend, delay);
-        compactions += compacted;
+        let printed = run_child(dir.path(), &doc, mode, backend, delay);
+        compactions += printed.compactions;
+        let acked = printed.acked;
+        for (actor, seq, hash) in printed.made {
+            actors.insert(actor.clone());
+            let before = handed.insert((actor.clone(), seq), hash);
+            assert!(
+                before.is_none_or(|h| h == hash),
+                "iteration {i} ({mode}): {actor} seq {seq} was handed out as two changes"
+            );
+        }
         let store = open(dir.path(), backend, Durability::Immediate);
         let report = store
             .verify()
@@ -187,6 +222,16 @@ fn crash_loop(backend: &str, iterations: usize, seed: u64) {
                 "iteration {i} ({mode}): acknowledged {hash} is lost"
             );
         }
+        for ((actor, seq), hash) in &handed {
+            let Some(actor) = mergedb::engine::format::ActorId::from_hex(actor) else {
+                panic!("the child printed actor {actor:?}");
+            };
+            let stored = d.hash_by_seq(&actor, *seq);
+            assert!(
+                stored.is_none_or(|h| h == *hash),
+                "iteration {i} ({mode}): {actor} seq {seq} is stored as another change than the one handed out"
+            );
+        }
         acked_total += acked.len();
         assert!(d.change_count() >= acked_total);
         assert!(report.snapshots <= 1);
@@ -197,7 +242,9 @@ fn crash_loop(backend: &str, iterations: usize, seed: u64) {
         "the children acknowledged only {acked_total} commits"
     );
     println!(
-        "{backend}: {iterations} kills, {acked_total} acknowledged commits, all kept; {compactions} compactions finished"
+        "{backend}: {iterations} kills, {acked_total} acknowledged commits, all kept; {compactions} compactions finished; {} changes handed out by {} actors, no (actor, seq) twice",
+        handed.len(),
+        actors.len()
     );
 }
 

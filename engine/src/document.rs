@@ -264,6 +264,12 @@ impl Document {
             .map_or(0, |a| self.history.last_seq(a))
     }
 
+    /// The hash of `actor`'s change number `seq`, if the document holds it.
+    pub fn hash_by_seq(&self, actor: &ActorId, seq: u64) -> Option<ChangeHash> {
+        let actor = self.ops.actors.lookup(actor)?;
+        Some(self.history.hash(self.history.by_seq(actor, seq)?))
+    }
+
     /// The change with this hash that waits in the queue for its deps.
     pub fn queued_change(&self, hash: &ChangeHash) -> Option<&Change> {
         self.queue

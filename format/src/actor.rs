@@ -78,6 +78,11 @@ impl ActorId {
     pub fn to_hex(&self) -> String {
         crate::hex::encode(self.as_bytes())
     }
+
+    /// An id from hex digits (1 to 32 bytes' worth); `None` if they are not.
+    pub fn from_hex(text: &str) -> Option<Self> {
+        ActorId::new(&crate::hex::decode(text)?).ok()
+    }
 }
 
 /// Actor ids order by their bytes, lexicographically, as in Automerge.

@@ -42,6 +42,14 @@ pub enum StoreError {
         /// What its store marker says.
         found: String,
     },
+    /// A store-wide record (not a document's) failed its checks.
+    #[error("corrupt store record {key:?}: {detail}")]
+    BadStoreRecord {
+        /// The record's key.
+        key: &'static str,
+        /// What is wrong with it.
+        detail: String,
+    },
     /// The document refused an edit or a change.
     #[error(transparent)]
     Engine(#[from] crate::EngineError),

@@ -4,6 +4,7 @@
 //! and a load recovers from torn writes. SPEC.md §5 gives its layout and
 //! protocols.
 
+mod actor_record;
 mod backend;
 mod cache;
 mod compact;

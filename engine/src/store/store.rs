@@ -2,6 +2,7 @@
 
 #![allow(clippy::module_inception)]
 
+use super::actor_record;
 use super::cache::{Cache, CachedState, Loaded, Slot};
 use super::handle::DocHandle;
 use super::keys::{self, DocId};
@@ -28,6 +29,23 @@ pub(crate) struct Inner {
     pub compactions: AtomicU64,
     /// Held while a document is compacted, so two compactions never race.
     pub compacting: Mutex<()>,
+    /// Whether this session has recorded the store's actor as in use
+    /// (before its first `Grouped` commit); `None` when the actor came from
+    /// the options and is the caller's to keep safe (SPEC.md §5.7).
+    pub actor_in_use: Option<Mutex<bool>>,
+}
+
+impl Drop for Inner {
+    /// A clean close: once every queued commit is written, the actor record
+    /// says so, and the next session keeps the actor.
+    fn drop(&mut self) {
+        self.writer.stop();
+        let marked = self.actor_in_use.as_ref().is_some_and(|m| *m.lock());
+        if marked && self.writer.poisoned().is_none() {
+            // Should this fail, the next open retires the actor: safe.
+            let _ = actor_record::write(self.backend.as_ref(), &self.actor, false);
+        }
+    }
 }
 
 /// A database of mergeable documents. `Send + Sync`: threads may share it.
@@ -116,7 +134,13 @@ impl Store {
                 })
             }
         }
-        let actor = options.actor.unwrap_or_else(ActorId::random);
+        let (actor, actor_in_use) = match options.actor {
+            Some(actor) => (actor, None),
+            None => (
+                actor_record::open(backend.as_ref())?,
+                Some(Mutex::new(false)),
+            ),
+        };
         let cache = Mutex::new(Cache::new(options.cache_bytes));
         let writer = LogWriter::start(Arc::clone(&backend));
         Ok(Store {
@@ -130,6 +154,7 @@ impl Store {
                 history_loads: AtomicU64::new(0),
                 compactions: AtomicU64::new(0),
                 compacting: Mutex::new(()),
+                actor_in_use,
             }),
         })
     }
@@ -160,11 +185,26 @@ impl Store {
                 }
             },
             Durability::Grouped => {
+                self.mark_actor_in_use()?;
                 let ticket = inner.writer.submit(batch)?;
                 *pending = ticket.id().or(*pending);
                 Ok(ticket)
             }
         }
+    }
+
+    /// Records the actor as in use, durably, once per session: a `Grouped`
+    /// commit hands out its change before it is durable (SPEC.md §5.7).
+    fn mark_actor_in_use(&self) -> Result<(), StoreError> {
+        let Some(marked) = &self.inner.actor_in_use else {
+            return Ok(());
+        };
+        let mut marked = marked.lock();
+        if !*marked {
+            actor_record::write(self.inner.backend.as_ref(), &self.inner.actor, true)?;
+            *marked = true;
+        }
+        Ok(())
     }
 
     /// A new, empty document.

@@ -152,14 +152,20 @@ impl LogWriter {
     }
 }
 
-impl Drop for LogWriter {
-    /// Writes what is queued, then stops the thread.
-    fn drop(&mut self) {
+impl LogWriter {
+    /// Writes what is queued, then stops the thread; later submits fail.
+    pub fn stop(&mut self) {
         self.shared.state.lock().shutdown = true;
         self.shared.work.notify_one();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+impl Drop for LogWriter {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 
