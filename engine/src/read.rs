@@ -4,6 +4,7 @@ use crate::clock::{covered, Clock};
 use crate::opset::{ObjData, ROOT};
 use crate::{Document, EngineError, Value};
 use mergedb_format::{ChangeHash, ObjId, ObjType};
+use std::ops::{Bound, RangeBounds};
 
 /// A map key or a list index.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -30,6 +31,23 @@ impl From<usize> for Prop {
     fn from(i: usize) -> Self {
         Prop::Seq(i)
     }
+}
+
+/// `range` within `0..len`: past the end is cut off, and an empty or
+/// backwards range gives `None`.
+pub(crate) fn clamp(range: impl RangeBounds<usize>, len: usize) -> Option<std::ops::Range<usize>> {
+    let start = match range.start_bound() {
+        Bound::Included(s) => *s,
+        Bound::Excluded(s) => s.saturating_add(1),
+        Bound::Unbounded => 0,
+    };
+    let end = match range.end_bound() {
+        Bound::Included(e) => e.saturating_add(1),
+        Bound::Excluded(e) => *e,
+        Bound::Unbounded => len,
+    }
+    .min(len);
+    (start < end).then_some(start..end)
 }
 
 /// A value with the id of the op that holds it; for an object, its id.
@@ -85,6 +103,57 @@ impl Document {
     /// is a conflict, and the last is the winner.
     pub fn get_all(&self, obj: &ObjId, prop: impl Into<Prop>) -> Result<Vec<Item>, EngineError> {
         self.get_all_in(obj, prop.into(), None)
+    }
+
+    /// Every visible value at a key or index at past heads.
+    pub fn get_all_at(
+        &self,
+        obj: &ObjId,
+        prop: impl Into<Prop>,
+        heads: &[ChangeHash],
+    ) -> Result<Vec<Item>, EngineError> {
+        let clock = self.clock_at(heads)?;
+        self.get_all_in(obj, prop.into(), Some(&clock))
+    }
+
+    /// The winning values of the elements of a list or text in `range`, in
+    /// order; a range past the end gives the elements there are.
+    pub fn list_range(
+        &self,
+        obj: &ObjId,
+        range: impl RangeBounds<usize>,
+    ) -> Result<Vec<Item>, EngineError> {
+        self.list_range_in(obj, range, None)
+    }
+
+    /// `list_range` at past heads.
+    pub fn list_range_at(
+        &self,
+        obj: &ObjId,
+        range: impl RangeBounds<usize>,
+        heads: &[ChangeHash],
+    ) -> Result<Vec<Item>, EngineError> {
+        let clock = self.clock_at(heads)?;
+        self.list_range_in(obj, range, Some(&clock))
+    }
+
+    fn list_range_in(
+        &self,
+        obj: &ObjId,
+        range: impl RangeBounds<usize>,
+        clock: Option<&Clock>,
+    ) -> Result<Vec<Item>, EngineError> {
+        let ty = self.ops.objects[self.obj_index(obj, clock)? as usize].ty;
+        if ty == ObjType::Map {
+            return Err(EngineError::WrongObjectType {
+                op: "list_range",
+                found: ty,
+            });
+        }
+        let values = self.values_in(obj, clock)?;
+        Ok(clamp(range, values.len())
+            .and_then(|r| values.get(r))
+            .map_or_else(Vec::new, <[Item]>::to_vec))
     }
 
     fn get_all_in(

@@ -104,6 +104,27 @@ impl StateView {
         })
     }
 
+    /// The winning values of a list's elements in `range`; a range past the
+    /// end gives the elements there are. A text's characters are kept here
+    /// without their op ids, so a text is refused with `WrongObjectType`.
+    pub fn list_range(
+        &self,
+        obj: &ObjId,
+        range: impl std::ops::RangeBounds<usize>,
+    ) -> Result<Vec<Item>, EngineError> {
+        match self.body(obj)? {
+            StateBody::List(items) => Ok(crate::read::clamp(range, items.len())
+                .and_then(|r| items.get(r))
+                .map_or_else(Vec::new, |v| {
+                    v.iter().filter_map(|v| self.item(v)).collect()
+                })),
+            other => Err(EngineError::WrongObjectType {
+                op: "list_range on a state view",
+                found: other.obj_type(),
+            }),
+        }
+    }
+
     /// The keys of a map, in order.
     pub fn keys(&self, obj: &ObjId) -> Result<Vec<String>, EngineError> {
         match self.body(obj)? {

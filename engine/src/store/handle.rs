@@ -7,6 +7,7 @@ use crate::{Document, Item, Prop, StateView};
 use mergedb_format::{ChangeHash, ObjId, ObjType};
 use parking_lot::RwLock;
 use serde_json::Value as Json;
+use std::ops::RangeBounds;
 use std::sync::{Arc, OnceLock};
 
 /// A document to read. Handed out by `Store::doc`, it holds either the whole
@@ -141,6 +142,112 @@ impl DocHandle {
         Ok(match self.view() {
             Some(v) => v.object_to_json(obj)?,
             None => self.read()?.object_to_json(obj)?,
+        })
+    }
+
+    /// Every visible value at a key or index: more than one is a conflict,
+    /// and the last is the winner. The state section keeps winners only, so
+    /// this reads the whole document.
+    pub fn get_all(&self, obj: &ObjId, prop: impl Into<Prop>) -> Result<Vec<Item>, StoreError> {
+        Ok(self.read()?.get_all(obj, prop)?)
+    }
+
+    /// The winning values of a list's (or text's) elements in `range`. A
+    /// list reads from the state section; a text's elements need the whole
+    /// document (the state keeps a text as a string).
+    pub fn list_range(
+        &self,
+        obj: &ObjId,
+        range: impl RangeBounds<usize>,
+    ) -> Result<Vec<Item>, StoreError> {
+        if let Some(v) = self.view() {
+            if v.object_type(obj)? == ObjType::List {
+                return Ok(v.list_range(obj, range)?);
+            }
+        }
+        Ok(self.read()?.list_range(obj, range)?)
+    }
+
+    /// The state section, if this handle reads from it and `heads` are its
+    /// heads: a read at the current heads needs no history.
+    fn view_at(&self, heads: &[ChangeHash]) -> Option<&StateView> {
+        let view = self.view()?;
+        let mut sorted = heads.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        (sorted == view.heads()).then_some(view)
+    }
+
+    /// The winning value at a key or index at `heads`.
+    pub fn get_at(
+        &self,
+        obj: &ObjId,
+        prop: impl Into<Prop>,
+        heads: &[ChangeHash],
+    ) -> Result<Option<Item>, StoreError> {
+        let prop = prop.into();
+        if let Some(v) = self.view_at(heads) {
+            if v.object_type(obj)? != ObjType::Text {
+                return Ok(v.get(obj, prop)?);
+            }
+        }
+        Ok(self.read()?.get_at(obj, prop, heads)?)
+    }
+
+    /// Every visible value at a key or index at `heads`.
+    pub fn get_all_at(
+        &self,
+        obj: &ObjId,
+        prop: impl Into<Prop>,
+        heads: &[ChangeHash],
+    ) -> Result<Vec<Item>, StoreError> {
+        Ok(self.read()?.get_all_at(obj, prop, heads)?)
+    }
+
+    /// The keys of a map at `heads`.
+    pub fn keys_at(&self, obj: &ObjId, heads: &[ChangeHash]) -> Result<Vec<String>, StoreError> {
+        Ok(match self.view_at(heads) {
+            Some(v) => v.keys(obj)?,
+            None => self.read()?.keys_at(obj, heads)?,
+        })
+    }
+
+    /// The length of a map, list or text at `heads`.
+    pub fn length_at(&self, obj: &ObjId, heads: &[ChangeHash]) -> Result<usize, StoreError> {
+        Ok(match self.view_at(heads) {
+            Some(v) => v.length(obj)?,
+            None => self.read()?.length_at(obj, heads)?,
+        })
+    }
+
+    /// The content of a text object at `heads`.
+    pub fn text_at(&self, obj: &ObjId, heads: &[ChangeHash]) -> Result<String, StoreError> {
+        Ok(match self.view_at(heads) {
+            Some(v) => v.text(obj)?,
+            None => self.read()?.text_at(obj, heads)?,
+        })
+    }
+
+    /// The list's (or text's) elements in `range` at `heads`.
+    pub fn list_range_at(
+        &self,
+        obj: &ObjId,
+        range: impl RangeBounds<usize>,
+        heads: &[ChangeHash],
+    ) -> Result<Vec<Item>, StoreError> {
+        if let Some(v) = self.view_at(heads) {
+            if v.object_type(obj)? == ObjType::List {
+                return Ok(v.list_range(obj, range)?);
+            }
+        }
+        Ok(self.read()?.list_range_at(obj, range, heads)?)
+    }
+
+    /// The whole document as JSON at `heads`.
+    pub fn to_json_at(&self, heads: &[ChangeHash]) -> Result<Json, StoreError> {
+        Ok(match self.view_at(heads) {
+            Some(v) => v.to_json(),
+            None => self.read()?.to_json_at(heads)?,
         })
     }
 }
