@@ -38,7 +38,11 @@ enum Command {
     /// List the documents.
     Docs,
     /// Create an empty document and print its id.
-    Create,
+    Create {
+        /// The id it has on another device (32 hex digits); a new one if none.
+        #[arg(long)]
+        id: Option<String>,
+    },
     /// Put a JSON value at a path of a document.
     Put {
         doc: String,
@@ -120,7 +124,14 @@ fn run(cli: Cli) -> Result<()> {
             .map_err(err)?
             .iter()
             .for_each(|d| println!("{d}")),
-        Command::Create => println!("{}", store.create_doc().map_err(err)?),
+        Command::Create { id } => match id {
+            Some(text) => {
+                let id = doc_id(&text)?;
+                store.create_doc_as(id).map_err(err)?;
+                println!("{id}");
+            }
+            None => println!("{}", store.create_doc().map_err(err)?),
+        },
         Command::Put { doc, path, json } => {
             let id = doc_id(&doc)?;
             let value: serde_json::Value =
@@ -220,9 +231,9 @@ fn run(cli: Cli) -> Result<()> {
             let serde_json::Value::Object(entries) = value else {
                 return Err(format!("{}: a document is a JSON object", file.display()));
             };
-            let id = store.create_doc().map_err(err)?;
-            let commit = store
-                .transact(&id, |tx| {
+            // One batch: a failed write leaves no empty document behind.
+            let (id, commit) = store
+                .create_doc_with(None, |tx| {
                     Ok::<_, StoreError>(entries.iter().try_for_each(|(k, v)| {
                         tx.put_json(&ObjId::Root, Prop::Map(k.clone()), v)
                     })?)

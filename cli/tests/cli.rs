@@ -116,3 +116,26 @@ fn bench_prints_every_figure_as_json() {
     // Not a terminal: no progress bar on stderr.
     assert!(err.is_empty(), "{err}");
 }
+
+#[test]
+fn a_failed_import_leaves_no_document_and_ids_travel() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path();
+    let file = dir.path().join("bad.json");
+    std::fs::write(&file, r#"{"":1}"#).unwrap();
+    let (ok, _, err) = mergedb(db, &["import", file.to_str().unwrap()]);
+    assert!(!ok && err.contains("empty"), "{err}");
+    assert_eq!(
+        mergedb(db, &["docs"]).1,
+        "",
+        "the failed import left a document"
+    );
+    let id = "00112233445566778899aabbccddeeff";
+    assert_eq!(
+        mergedb(db, &["create", "--id", id]),
+        (true, id.into(), "".into())
+    );
+    let (ok, _, err) = mergedb(db, &["create", "--id", id]);
+    assert!(!ok && err.contains("exists"), "{err}");
+    assert_eq!(mergedb(db, &["docs"]).1, id);
+}

@@ -21,6 +21,9 @@ pub enum StoreError {
     /// same document's lock: it would wait for itself forever.
     #[error("document {0} is in a transaction on this thread: read and write it through the transaction")]
     InTransaction(crate::store::DocId),
+    /// A document with this id exists already.
+    #[error("document {0} exists already in this store")]
+    DocExists(crate::store::DocId),
     /// No document with this id.
     #[error("no document {0} in this store")]
     NoSuchDoc(crate::store::DocId),

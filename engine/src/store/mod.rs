@@ -8,6 +8,7 @@ mod actor_record;
 mod backend;
 mod cache;
 mod compact;
+mod create;
 mod handle;
 mod header_shield;
 mod keys;

@@ -33,6 +33,9 @@ pub(crate) struct Inner {
     /// (before its first `Grouped` commit); `None` when the actor came from
     /// the options and is the caller's to keep safe (SPEC.md §5.7).
     pub actor_in_use: Option<Mutex<bool>>,
+    /// Held while a document is created or deleted, so that the check that
+    /// an id is free and the write that takes it are one step.
+    pub creating: Mutex<()>,
 }
 
 impl Drop for Inner {
@@ -155,6 +158,7 @@ impl Store {
                 compactions: AtomicU64::new(0),
                 compacting: Mutex::new(()),
                 actor_in_use,
+                creating: Mutex::new(()),
             }),
         })
     }
@@ -207,16 +211,6 @@ impl Store {
         Ok(())
     }
 
-    /// A new, empty document.
-    pub fn create_doc(&self) -> Result<DocId, StoreError> {
-        let id = DocId::random();
-        let mut batch = Batch::new();
-        batch.put(keys::doc_key(&id), vec![1u8]);
-        let mut pending = None;
-        self.persist(batch, &mut pending)?.wait()?;
-        Ok(id)
-    }
-
     /// Every document's id, in id order. Reads no document.
     pub fn list_docs(&self) -> Result<Vec<DocId>, StoreError> {
         let records = self.inner.backend.scan_prefix(&keys::doc_prefix())?;
@@ -229,6 +223,7 @@ impl Store {
     /// Deletes a document and all it holds.
     pub fn delete_doc(&self, id: &DocId) -> Result<(), StoreError> {
         reentry::check(id)?;
+        let _no_create = self.inner.creating.lock();
         self.require(id)?;
         self.inner.cache.lock().remove(id);
         let mut batch = Batch::new();

@@ -1,0 +1,83 @@
+//! Creating documents: empty, under an id from another device, or with their
+//! first change, written in the same batch as the document itself so that a
+//! failed first change leaves no document behind.
+
+use super::cache::{Loaded, Slot};
+use super::keys::{self, DocId};
+use super::{Batch, Commit, Store, StoreError};
+use crate::{CommitOptions, Document, Transaction};
+use mergedb_format::encode_log_record;
+use std::sync::Arc;
+
+impl Store {
+    /// A new, empty document under a new random id.
+    pub fn create_doc(&self) -> Result<DocId, StoreError> {
+        let id = DocId::random();
+        self.create_doc_as(id)?;
+        Ok(id)
+    }
+
+    /// A new, empty document under `id`: the id the document has on another
+    /// device, so that the two sync as one document. `DocExists` if the
+    /// store already has it.
+    pub fn create_doc_as(&self, id: DocId) -> Result<(), StoreError> {
+        self.create_doc_with(Some(id), |_| Ok::<_, StoreError>(()))
+            .map(|_| ())
+    }
+
+    /// A new document (under `id`, or a new random id) whose first change is
+    /// what `f` makes, in one durable batch with the document: if `f` fails,
+    /// or the write does, there is no document. Returns its id and the commit
+    /// (`hash` is `None` if `f` made no op; the document still exists).
+    pub fn create_doc_with<T, E, F>(&self, id: Option<DocId>, f: F) -> Result<(DocId, Commit<T>), E>
+    where
+        F: FnOnce(&mut Transaction<'_>) -> Result<T, E>,
+        E: From<StoreError>,
+    {
+        let id = id.unwrap_or_else(DocId::random);
+        let mut doc = Document::with_actor(self.inner.actor);
+        let mut tx = doc.transaction();
+        let value = f(&mut tx)?;
+        let options = CommitOptions::default();
+        let time = options.time.unwrap_or_else(crate::now_seconds);
+        let encoded = tx.commit_encoded(options.message, Some(time));
+        let mut batch = Batch::new();
+        batch.put(keys::doc_key(&id), vec![1u8]);
+        let mut loaded = Loaded {
+            doc: Arc::new(doc),
+            next_position: 0,
+            pending: None,
+            log_records: 0,
+            log_bytes: 0,
+        };
+        if let Some((_, bytes)) = &encoded {
+            let record = encode_log_record(0, bytes);
+            loaded.log_records = 1;
+            loaded.log_bytes = record.len() as u64;
+            loaded.next_position = 1;
+            batch.put(keys::log_key(&id, &self.inner.actor, 1), record);
+        }
+        let ticket = {
+            let _one_step = self.inner.creating.lock();
+            if self.inner.backend.get(&keys::doc_key(&id))?.is_some() {
+                return Err(StoreError::DocExists(id).into());
+            }
+            self.persist(batch, &mut loaded.pending)?
+        };
+        if encoded.is_none() {
+            // An empty document is durable before it is handed out, as ever.
+            ticket.wait()?;
+        }
+        let mut cache = self.inner.cache.lock();
+        cache.insert(id, Slot::Full(Arc::new(parking_lot::RwLock::new(loaded))));
+        let writer = &self.inner.writer;
+        cache.evict(|t| writer.is_durable_through(t));
+        drop(cache);
+        let commit = Commit {
+            hash: encoded.map(|(hash, _)| hash),
+            ticket,
+            value,
+        };
+        Ok((id, commit))
+    }
+}
