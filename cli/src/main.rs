@@ -189,10 +189,10 @@ fn run(cli: Cli) -> Result<()> {
             );
         }
         Command::Log { doc } => {
-            for c in store.changes_since(&doc_id(&doc)?, &[]).map_err(err)? {
-                let hash = mergedb::engine::format::encode_change_with_hash(&c)
-                    .map_err(|e| e.to_string())?
-                    .1;
+            let d = store.doc(&doc_id(&doc)?).map_err(err)?.read().map_err(err)?;
+            let changes = d.changes_since(&[]).map_err(|e| e.to_string())?;
+            // The same order: both follow the history.
+            for (c, hash) in changes.iter().zip(d.change_hashes()) {
                 println!(
                     "{} seq {} hash {} ops {} deps {}",
                     c.actor,

@@ -83,8 +83,13 @@ impl Document {
 
     /// A copy of this document that writes as a new random actor.
     pub fn fork(&self) -> Document {
+        self.fork_with_actor(ActorId::random())
+    }
+
+    /// A copy of this document that writes as `actor`.
+    pub fn fork_with_actor(&self, actor: ActorId) -> Document {
         let mut doc = self.clone();
-        doc.set_actor(ActorId::random());
+        doc.set_actor(actor);
         doc
     }
 
@@ -179,6 +184,41 @@ impl Document {
             .collect())
     }
 
+    /// Every change in the history of `heads` (those changes and their
+    /// ancestors), in an order in which they can be applied.
+    pub fn changes_up_to(&self, heads: &[ChangeHash]) -> Result<Vec<Change>, EngineError> {
+        let seen = self.history.ancestors(heads)?;
+        Ok((0..self.history.len() as u32)
+            .filter(|i| seen[*i as usize])
+            .map(|i| self.rebuild_change(i))
+            .collect())
+    }
+
+    /// Whether the document holds (has applied) the change with this hash.
+    pub fn has_change(&self, hash: &ChangeHash) -> bool {
+        self.history.index_of(hash).is_some()
+    }
+
+    /// The hashes of every change the document holds, in the order it
+    /// applied them (a causal order), without encoding any change.
+    pub fn change_hashes(&self) -> Vec<ChangeHash> {
+        (0..self.history.len() as u32)
+            .map(|i| self.history.hash(i))
+            .collect()
+    }
+
+    /// The changes of `other` that this document lacks, in an order in which
+    /// they can be applied: Automerge's `get_changes_added`. Unlike
+    /// `changes_since(heads)`, it needs no hash of `other` to be known here,
+    /// so it works once the two have diverged. What a peer holding `other`
+    /// lacks of this document is `other.get_changes_added(self)`.
+    pub fn get_changes_added(&self, other: &Document) -> Vec<Change> {
+        (0..other.history.len() as u32)
+            .filter(|i| !self.has_change(&other.history.hash(*i)))
+            .map(|i| other.rebuild_change(i))
+            .collect()
+    }
+
     /// Hashes that the document needs and lacks: those of `heads` it does not
     /// have, and the deps of queued changes that are neither applied nor queued.
     pub fn missing_deps(&self, heads: &[ChangeHash]) -> Vec<ChangeHash> {
@@ -198,10 +238,7 @@ impl Document {
 
     /// Applies every change of `other` that this document lacks.
     pub fn merge(&mut self, other: &Document) -> Result<Applied, EngineError> {
-        let missing: Vec<Change> = (0..other.history.len() as u32)
-            .filter(|i| self.history.index_of(&other.history.hash(*i)).is_none())
-            .map(|i| other.rebuild_change(i))
-            .collect();
+        let missing = self.get_changes_added(other);
         self.apply_changes(missing)
     }
 

@@ -9,7 +9,10 @@
 #![deny(unsafe_code)]
 
 mod actors;
+mod auto_doc;
+mod auto_doc_reads;
 mod clock;
+mod commit_options;
 mod document;
 mod error;
 mod hash_index;
@@ -27,11 +30,13 @@ pub mod store;
 mod transaction;
 mod value;
 
+pub use auto_doc::AutoDoc;
+pub use commit_options::{now_seconds, CommitOptions};
 pub use document::{Applied, Document};
 pub use error::EngineError;
 pub use json::scalar_to_json;
 pub use mergedb_format as format;
 pub use read::{Item, Prop};
 pub use state_view::StateView;
-pub use transaction::{now_seconds, CommitOptions, Transaction};
+pub use transaction::Transaction;
 pub use value::Value;

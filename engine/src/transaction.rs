@@ -11,37 +11,6 @@ use mergedb_format::{
     ScalarValue,
 };
 
-/// A commit's message and time (seconds since the epoch, as Automerge's;
-/// `None` leaves the choice to the caller: the store writes the current time).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct CommitOptions {
-    /// A message stored in the change.
-    pub message: Option<String>,
-    /// The change's time.
-    pub time: Option<i64>,
-}
-
-impl CommitOptions {
-    /// With this message.
-    pub fn with_message(mut self, message: impl Into<String>) -> Self {
-        self.message = Some(message.into());
-        self
-    }
-
-    /// With this time, in seconds since the epoch.
-    pub fn with_time(mut self, time: i64) -> Self {
-        self.time = Some(time);
-        self
-    }
-}
-
-/// The current time in seconds since the epoch (0 if the clock is before it).
-pub fn now_seconds() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
 /// A transaction on a document; see `Document::transaction`.
 #[derive(Debug)]
 pub struct Transaction<'a> {
@@ -56,7 +25,41 @@ pub struct Transaction<'a> {
     undo: Vec<Undo>,
 }
 
+/// A transaction's state apart from its document, so that it can stay open
+/// across calls (`AutoDoc`): its ops are applied to the op set, and undone if
+/// it is resumed and then dropped.
+#[derive(Debug)]
+pub(crate) struct Suspended {
+    seq: u64,
+    start_op: Option<u64>,
+    deps: Vec<ChangeHash>,
+    first_op: u32,
+    ops: Vec<Op>,
+    undo: Vec<Undo>,
+}
+
+impl Suspended {
+    /// How many ops it holds.
+    pub(crate) fn len(&self) -> usize {
+        self.ops.len()
+    }
+}
+
 impl Document {
+    /// Takes up a suspended transaction of this document again. It must be
+    /// this document's, and no other change may have come in between.
+    pub(crate) fn resume(&mut self, s: Suspended) -> Transaction<'_> {
+        Transaction {
+            doc: self,
+            seq: s.seq,
+            start_op: s.start_op,
+            deps: s.deps,
+            first_op: s.first_op,
+            ops: s.ops,
+            undo: s.undo,
+        }
+    }
+
     /// Starts a transaction: its ops form one change when it commits, and
     /// vanish if it is dropped.
     pub fn transaction(&mut self) -> Transaction<'_> {
@@ -172,6 +175,20 @@ impl Transaction<'_> {
         self.doc.keep_last_change();
         self.undo.clear();
         Some(hash)
+    }
+
+    /// Sets the transaction aside with its ops applied; `Document::resume`
+    /// takes it up again.
+    pub(crate) fn suspend(mut self) -> Suspended {
+        Suspended {
+            seq: self.seq,
+            start_op: self.start_op,
+            deps: std::mem::take(&mut self.deps),
+            first_op: self.first_op,
+            ops: std::mem::take(&mut self.ops),
+            // Taken, so that dropping `self` undoes nothing.
+            undo: std::mem::take(&mut self.undo),
+        }
     }
 
     /// How many ops the transaction holds so far.
