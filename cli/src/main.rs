@@ -189,7 +189,11 @@ fn run(cli: Cli) -> Result<()> {
             );
         }
         Command::Log { doc } => {
-            let d = store.doc(&doc_id(&doc)?).map_err(err)?.read().map_err(err)?;
+            let d = store
+                .doc(&doc_id(&doc)?)
+                .map_err(err)?
+                .read()
+                .map_err(err)?;
             let changes = d.changes_since(&[]).map_err(|e| e.to_string())?;
             // The same order: both follow the history.
             for (c, hash) in changes.iter().zip(d.change_hashes()) {

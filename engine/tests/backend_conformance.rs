@@ -63,7 +63,7 @@ fn empty_store_has_nothing() {
     each(|_, _, b| {
         assert_eq!(b.get(b"k").unwrap(), None);
         assert!(b.scan_prefix(b"").unwrap().is_empty());
-        b.sync().unwrap();
+        b.fsync().unwrap();
     });
 }
 
@@ -205,7 +205,7 @@ fn synced_writes_survive_reopening() {
             let b = (kind.open)(dir.path());
             b.write(&batch(&[(b"synced", Some(b"1"))]), true).unwrap();
             b.write(&batch(&[(b"later", Some(b"2"))]), false).unwrap();
-            b.sync().unwrap();
+            b.fsync().unwrap();
         }
         let b = (kind.open)(dir.path());
         assert_eq!(

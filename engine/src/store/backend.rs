@@ -141,8 +141,8 @@ impl Batch {
 ///
 /// Contract, which the conformance suite checks for every implementation:
 /// - `write` applies a whole batch or, on error or crash, none of it;
-/// - a batch written with `sync` is durable when `write` returns, and `sync()`
-///   makes every earlier write durable;
+/// - a batch written `durable` is on disk when `write` returns, and
+///   `fsync()` makes every earlier write durable;
 /// - `write` applies a batch's writes in order;
 /// - `scan_prefix` returns keys in byte order;
 /// - it is `Send + Sync`, and concurrent calls are safe.
@@ -161,11 +161,11 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
         Ok(!self.scan_prefix(prefix)?.is_empty())
     }
 
-    /// Applies `batch` atomically; with `sync`, durably before returning.
-    fn write(&self, batch: &Batch, sync: bool) -> Result<(), StoreError>;
+    /// Applies `batch` atomically; if `durable`, on disk before returning.
+    fn write(&self, batch: &Batch, durable: bool) -> Result<(), StoreError>;
 
     /// Makes every write made before it durable.
-    fn sync(&self) -> Result<(), StoreError>;
+    fn fsync(&self) -> Result<(), StoreError>;
 }
 
 /// The first key past every key that starts with `prefix`; `None` when there

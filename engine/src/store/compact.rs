@@ -84,6 +84,10 @@ impl Store {
         let inner: &Inner = &self.inner;
         reentry::check_none()?;
         let _one_at_a_time = inner.compacting.lock();
+        // A poisoned store writes nothing more, compactions included.
+        if let Some(why) = inner.writer.poisoned() {
+            return Err(StoreError::Poisoned(why));
+        }
         let loaded = self.loaded(id)?;
         let guard = loaded.read();
         // A change's log record may still wait for the log writer; deleting

@@ -35,7 +35,7 @@ impl Backend for MemoryBackend {
             .collect())
     }
 
-    fn write(&self, batch: &Batch, _sync: bool) -> Result<(), StoreError> {
+    fn write(&self, batch: &Batch, _durable: bool) -> Result<(), StoreError> {
         let mut map = self.map.write();
         for w in batch.entries() {
             match w {
@@ -51,7 +51,7 @@ impl Backend for MemoryBackend {
         Ok(())
     }
 
-    fn sync(&self) -> Result<(), StoreError> {
+    fn fsync(&self) -> Result<(), StoreError> {
         Ok(())
     }
 }

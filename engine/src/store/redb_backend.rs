@@ -119,8 +119,8 @@ impl Backend for RedbBackend {
         Ok(!redb_tables::scan(&txn, prefix, Some(1), err_text)?.is_empty())
     }
 
-    fn write(&self, batch: &Batch, sync: bool) -> Result<(), StoreError> {
-        let durability = if sync {
+    fn write(&self, batch: &Batch, durable: bool) -> Result<(), StoreError> {
+        let durability = if durable {
             Durability::Immediate
         } else {
             Durability::None
@@ -128,7 +128,7 @@ impl Backend for RedbBackend {
         self.commit(batch, durability)
     }
 
-    fn sync(&self) -> Result<(), StoreError> {
+    fn fsync(&self) -> Result<(), StoreError> {
         self.commit(&Batch::new(), Durability::Immediate)
     }
 }

@@ -45,7 +45,7 @@ impl Backend for SledBackend {
             .collect()
     }
 
-    fn write(&self, batch: &Batch, sync: bool) -> Result<(), StoreError> {
+    fn write(&self, batch: &Batch, durable: bool) -> Result<(), StoreError> {
         let mut b = sled::Batch::default();
         let _serial = self.writing.lock();
         let mut put: Vec<&[u8]> = Vec::new();
@@ -67,13 +67,13 @@ impl Backend for SledBackend {
             }
         }
         self.db.apply_batch(b).map_err(err)?;
-        if sync {
-            self.sync()?;
+        if durable {
+            self.fsync()?;
         }
         Ok(())
     }
 
-    fn sync(&self) -> Result<(), StoreError> {
+    fn fsync(&self) -> Result<(), StoreError> {
         self.db.flush().map(drop).map_err(err)
     }
 }

@@ -304,6 +304,9 @@ impl Store {
 
     /// Waits until every commit made before it is durable.
     pub fn flush(&self) -> Result<(), StoreError> {
+        if let Some(why) = self.inner.writer.poisoned() {
+            return Err(StoreError::Poisoned(why));
+        }
         self.inner.writer.last_ticket().wait()
     }
 
