@@ -14,7 +14,7 @@ mod run;
 
 use clap::{Parser, Subcommand};
 use mergedb::engine::format::ObjId;
-use mergedb::engine::store::{DocId, Store, StoreError};
+use mergedb::engine::store::{DocId, Store, StoreError, StoreOptions};
 use mergedb::engine::{Document, Prop, Value};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,9 +26,10 @@ use std::process::ExitCode;
     about = "An embedded database for mergeable JSON documents"
 )]
 struct Cli {
-    /// The store's directory.
-    #[arg(long, global = true, default_value = "mergedb-data")]
-    db: PathBuf,
+    /// The store's directory (every command but `bench` needs one). Only
+    /// `create` and `import` make a store where there is none.
+    #[arg(long, global = true)]
+    db: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -44,9 +45,25 @@ enum Command {
         id: Option<String>,
     },
     /// Put a JSON value at a path of a document.
+    #[command(after_help = "Examples:
+  # a string: JSON needs its quotes, and the shell needs quotes around them
+  mergedb --db DIR put DOC /title '\"Leg day\"'
+  # a list, then its first element replaced
+  mergedb --db DIR put DOC /sets '[5, 5, 3]'
+  mergedb --db DIR put DOC /sets/0 6
+  # a map
+  mergedb --db DIR put DOC /notes '{\"text\": \"ok\"}'")]
     Put {
+        /// The document's id (32 hex digits, as `docs` lists them).
         doc: String,
+        /// Where to put the value: JSON-pointer style, `/key/0/key`. Each step
+        /// is a map key, or an index where the object is a list; the last step
+        /// names the key or index to set. `~1` stands for `/` and `~0` for `~`
+        /// inside a key.
         path: String,
+        /// The value, as JSON: `5`, `true`, `null`, `"text"` (with its
+        /// quotes, so quote it for the shell too), `[1, 2]` or `{"a": 1}`.
+        /// Objects become maps and arrays lists.
         json: String,
     },
     /// Print the JSON at a path of a document (the whole document by default).
@@ -116,8 +133,27 @@ fn run(cli: Cli) -> Result<()> {
     if let Command::Bench(args) = &cli.command {
         return bench::run(args);
     }
-    let store = Store::open(&cli.db).map_err(|e| e.to_string())?;
-    let err = |e: mergedb::engine::store::StoreError| e.to_string();
+    let db = cli
+        .db
+        .as_deref()
+        .ok_or("this command needs the store's directory: --db DIR")?;
+    // Only the commands that make documents make a store; the others refuse
+    // a path where there is none, rather than create an empty one.
+    let creates = matches!(cli.command, Command::Create { .. } | Command::Import { .. });
+    let options = StoreOptions::default();
+    let opened = match creates {
+        true => Store::open_with(db, options),
+        false => Store::open_existing(db, options),
+    };
+    let store = opened.map_err(|e| match e {
+        StoreError::NoStore(p) => format!(
+            "no store at {}: `mergedb --db {} create` makes one",
+            p.display(),
+            p.display()
+        ),
+        e => e.to_string(),
+    })?;
+    let err = |e: StoreError| e.to_string();
     match cli.command {
         Command::Docs => store
             .list_docs()
@@ -221,6 +257,10 @@ fn run(cli: Cli) -> Result<()> {
             };
             for id in docs {
                 let done = store.compact(&id).map_err(err)?;
+                if !done.wrote {
+                    println!("{id}: nothing to compact: its log is empty; nothing changed");
+                    continue;
+                }
                 println!(
                     "{id}: {} log records ({} bytes) replaced by a {}-byte snapshot",
                     done.records_removed, done.bytes_removed, done.snapshot_bytes

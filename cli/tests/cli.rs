@@ -139,3 +139,119 @@ fn a_failed_import_leaves_no_document_and_ids_travel() {
     assert!(!ok && err.contains("exists"), "{err}");
     assert_eq!(mergedb(db, &["docs"]).1, id);
 }
+
+fn mergedb_without_db(cwd: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_mergedb"))
+        .current_dir(cwd)
+        .args(args)
+        .output()
+        .unwrap();
+    let text = |b: Vec<u8>| String::from_utf8(b).unwrap().trim().to_string();
+    (out.status.success(), text(out.stdout), text(out.stderr))
+}
+
+#[test]
+fn no_db_creates_nothing_and_a_file_is_not_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, err) = mergedb_without_db(dir.path(), &["docs"]);
+    assert!(!ok && err.contains("--db"), "{err}");
+    let missing = dir.path().join("nothing-here");
+    let (ok, _, err) = mergedb(&missing, &["docs"]);
+    assert!(!ok && err.contains("no store at"), "{err}");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "a store was created"
+    );
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    for args in [&["docs"][..], &["create"][..]] {
+        let (ok, _, err) = mergedb(&file, args);
+        assert!(!ok && err.contains("is not a directory"), "{args:?}: {err}");
+    }
+    let (ok, out, _) = mergedb_without_db(dir.path(), &["put", "--help"]);
+    assert!(
+        ok && out.contains("JSON-pointer") && out.contains("quotes"),
+        "{out}"
+    );
+}
+
+#[test]
+fn compacting_an_empty_log_changes_nothing_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path();
+    let (_, doc, _) = mergedb(db, &["create"]);
+    let (ok, out, _) = mergedb(db, &["compact", &doc]);
+    assert!(ok && out.contains("nothing to compact"), "{out}");
+    assert!(mergedb(db, &["put", &doc, "/n", "1"]).0);
+    let (ok, out, _) = mergedb(db, &["compact", &doc]);
+    assert!(ok && out.contains("replaced by"), "{out}");
+    let id = mergedb::engine::store::DocId::parse(&doc).unwrap();
+    let snapshot = || {
+        let store = mergedb::engine::store::Store::open(db).unwrap();
+        store.snapshot_bytes(&id).unwrap()
+    };
+    let before = snapshot();
+    let (ok, out, _) = mergedb(db, &["compact", &doc]);
+    assert!(ok && out.contains("nothing to compact"), "{out}");
+    assert!(snapshot() == before, "the snapshot changed");
+    assert_eq!(mergedb(db, &["get", &doc, "/n"]).1, "1");
+}
+
+#[test]
+fn a_second_process_waits_for_the_lock_then_says_who_holds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path();
+    let (_, doc, _) = mergedb(db, &["create"]);
+    let held = mergedb::engine::store::Store::open(db).unwrap();
+    let (ok, _, err) = mergedb(db, &["get", &doc]);
+    assert!(
+        !ok && err.contains("another process holds the store"),
+        "{err}"
+    );
+    drop(held);
+    assert!(mergedb(db, &["get", &doc]).0);
+}
+
+/// Runs the tool as a user who may read the store but not write it: as
+/// `nobody` when the tests run as root (root may write anything), else as
+/// ourselves with the write bits taken off.
+#[cfg(unix)]
+#[test]
+fn a_store_that_is_not_writable_opens_read_only() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store");
+    let (_, doc, _) = mergedb(&db, &["create"]);
+    assert!(mergedb(&db, &["put", &doc, "/n", "1"]).0);
+    let root = std::fs::metadata(&db).unwrap().uid() == 0;
+    let mode = |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m));
+    mode(dir.path(), 0o755).unwrap();
+    mode(&db, 0o555).unwrap();
+    mode(&db.join("mergedb.redb"), 0o444).unwrap();
+    let run = |args: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mergedb"));
+        cmd.arg("--db").arg(&db).args(args);
+        if root {
+            cmd.uid(65534).gid(65534);
+        }
+        let out = cmd.output().unwrap();
+        let text = |b: Vec<u8>| String::from_utf8(b).unwrap().trim().to_string();
+        (out.status.success(), text(out.stdout), text(out.stderr))
+    };
+    assert_eq!(run(&["docs"]), (true, doc.clone(), String::new()));
+    assert_eq!(run(&["get", &doc, "/n"]).1, "1");
+    assert_eq!(run(&["export", &doc]).1, r#"{"n":1}"#);
+    assert!(run(&["verify"]).0);
+    assert_eq!(run(&["log", &doc]).1.lines().count(), 1);
+    let (ok, _, err) = run(&["put", &doc, "/n", "2"]);
+    assert!(!ok, "a write to a read-only store succeeded");
+    assert!(
+        err.contains("read-only") && err.contains("mergedb.redb"),
+        "{err}"
+    );
+    mode(&db, 0o755).unwrap();
+    mode(&db.join("mergedb.redb"), 0o644).unwrap();
+    assert_eq!(mergedb(&db, &["get", &doc, "/n"]).1, "1");
+}

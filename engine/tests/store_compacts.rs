@@ -215,3 +215,23 @@ fn deleting_a_document_deletes_its_snapshot() {
     assert!(matches!(store.doc(&id), Err(StoreError::NoSuchDoc(_))));
     assert_eq!(store.verify().unwrap().snapshots, 0);
 }
+
+#[test]
+fn compacting_an_empty_log_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path(), Durability::Immediate);
+    let empty = store.create_doc().unwrap();
+    let done = store.compact(&empty).unwrap();
+    assert!(!done.wrote && done.snapshot_bytes == 0);
+    let (id, _) = typed(&store, "abc");
+    assert!(store.compact(&id).unwrap().wrote);
+    let snapshot = store.snapshot_bytes(&id).unwrap();
+    drop(store);
+    // Again after a reopen: nothing is loaded, and the log is empty.
+    let store = open(dir.path(), Durability::Immediate);
+    let again = store.compact(&id).unwrap();
+    assert!(!again.wrote, "{again:?}");
+    assert_eq!(store.stats().compactions, 0);
+    assert_eq!(store.stats().history_loads, 0);
+    assert_eq!(store.snapshot_bytes(&id).unwrap(), snapshot);
+}

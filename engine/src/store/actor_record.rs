@@ -86,6 +86,15 @@ pub(crate) fn open(backend: &dyn Backend) -> Result<ActorId, StoreError> {
     }
 }
 
+/// The recorded actor, for a store that cannot be written (a random one if
+/// there is no record): it writes nothing, so it hands out nothing.
+pub(crate) fn read(backend: &dyn Backend) -> Result<ActorId, StoreError> {
+    match backend.get(keys::ACTOR_KEY)? {
+        Some(value) => Ok(decode(&value)?.0),
+        None => Ok(ActorId::random()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -45,6 +45,28 @@ pub enum StoreError {
         /// What its store marker says.
         found: String,
     },
+    /// The store is open for reading only.
+    #[error("{path} is open read-only ({why}): writes are refused")]
+    ReadOnly {
+        /// The store's file.
+        path: std::path::PathBuf,
+        /// Why it could not be opened for writing.
+        why: String,
+    },
+    /// Another process holds the store.
+    #[error("another process holds the store at {path} (waited {waited_ms} ms for it)")]
+    Locked {
+        /// The store's file.
+        path: std::path::PathBuf,
+        /// How long the open waited.
+        waited_ms: u64,
+    },
+    /// The store's path names something that is not a directory.
+    #[error("{0} is not a directory: a store is a directory")]
+    NotADirectory(std::path::PathBuf),
+    /// No store at this path, where the caller asked not to create one.
+    #[error("no store at {0}")]
+    NoStore(std::path::PathBuf),
     /// A store-wide record (not a document's) failed its checks.
     #[error("corrupt store record {key:?}: {detail}")]
     BadStoreRecord {
@@ -166,6 +188,11 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
 
     /// Makes every write made before it durable.
     fn fsync(&self) -> Result<(), StoreError>;
+
+    /// Why the backend takes no writes, if it is open for reading only.
+    fn read_only(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The first key past every key that starts with `prefix`; `None` when there

@@ -28,6 +28,9 @@ pub struct Compaction {
     /// Log records it replaced, and their bytes.
     pub records_removed: u64,
     pub bytes_removed: u64,
+    /// Whether it wrote anything: a document whose log is empty is left as
+    /// it is (its snapshot, if any, already holds every change).
+    pub wrote: bool,
 }
 
 impl Store {
@@ -88,6 +91,15 @@ impl Store {
         if let Some(why) = inner.writer.poisoned() {
             return Err(StoreError::Poisoned(why));
         }
+        self.require(id)?;
+        let cached = inner.cache.lock().peek_full(id);
+        let empty_log = match &cached {
+            Some(doc) => doc.read().log_records == 0,
+            None => !inner.backend.any_with_prefix(&keys::log_prefix(id))?,
+        };
+        if empty_log {
+            return Ok(Compaction::default());
+        }
         let loaded = self.loaded(id)?;
         let guard = loaded.read();
         // A change's log record may still wait for the log writer; deleting
@@ -103,6 +115,7 @@ impl Store {
             snapshot_bytes: snapshot.len() as u64,
             records_removed: guard.log_records,
             bytes_removed: guard.log_bytes,
+            wrote: true,
         };
         let mut batch = Batch::new();
         batch.delete_prefix(keys::log_prefix(id));

@@ -48,7 +48,8 @@ impl Store {
         };
         // Queued changes whose deps arrived before a crash apply now, and move to the log.
         let applied = loaded.doc_mut().apply_changes(queued)?;
-        if !applied.applied.is_empty() {
+        // A read-only store keeps them in memory; the next writable open moves them.
+        if !applied.applied.is_empty() && self.inner.backend.read_only().is_none() {
             let batch = self.log_batch(id, &mut loaded, &applied)?;
             let mut pending = None;
             self.persist(batch, &mut pending)?.wait()?;

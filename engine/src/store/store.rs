@@ -103,9 +103,29 @@ impl Store {
             path: path.to_owned(),
             source,
         };
+        if path.exists() && !path.is_dir() {
+            return Err(StoreError::NotADirectory(path.to_owned()));
+        }
         std::fs::create_dir_all(path).map_err(io)?;
         let backend = RedbBackend::open(&path.join("mergedb.redb"))?;
         Self::with_backend(Arc::new(backend), options, path)
+    }
+
+    /// Opens the store in directory `path`, on redb, refusing with `NoStore`
+    /// if there is none there: for tools that must not create one by mistake.
+    pub fn open_existing(path: &Path, options: StoreOptions) -> Result<Store, StoreError> {
+        if path.exists() && !path.is_dir() {
+            return Err(StoreError::NotADirectory(path.to_owned()));
+        }
+        if !path.join("mergedb.redb").is_file() {
+            return Err(StoreError::NoStore(path.to_owned()));
+        }
+        Self::open_with(path, options)
+    }
+
+    /// Why the store takes no writes, if it was opened read-only.
+    pub fn read_only(&self) -> Option<String> {
+        self.inner.backend.read_only()
     }
 
     /// A store that lives in memory only.
@@ -123,7 +143,9 @@ impl Store {
         options: StoreOptions,
         path: &Path,
     ) -> Result<Store, StoreError> {
+        let read_only = backend.read_only().is_some();
         match backend.get(keys::STORE_KEY)? {
+            None if read_only => return Err(StoreError::NoStore(path.to_owned())),
             None => {
                 let mut b = Batch::new();
                 b.put(keys::STORE_KEY, keys::STORE_VALUE);
@@ -139,6 +161,8 @@ impl Store {
         }
         let (actor, actor_in_use) = match options.actor {
             Some(actor) => (actor, None),
+            // Nothing can be written, so nothing is handed out as this actor.
+            None if read_only => (actor_record::read(backend.as_ref())?, None),
             None => (
                 actor_record::open(backend.as_ref())?,
                 Some(Mutex::new(false)),
