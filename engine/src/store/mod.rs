@@ -20,7 +20,9 @@ mod redb_tables;
 mod reentry;
 #[cfg(feature = "sled")]
 mod sled_backend;
+mod state_read;
 mod store;
+mod verify;
 mod write;
 mod writer;
 

@@ -4,7 +4,7 @@
 //! stays open across calls; it commits on `commit`, or before anything that
 //! reads or shares history: heads, changes, a merge, a save, a fork.
 
-use crate::transaction::Suspended;
+use super::suspended::Suspended;
 use crate::{now_seconds, CommitOptions, Document, EngineError, Prop, Transaction};
 use mergedb_format::{ActorId, ChangeHash, ObjId, ObjType, ScalarValue};
 use serde_json::Value as Json;

@@ -1,4 +1,7 @@
-//! The elements of one list or text, in RGA order (SPEC.md §2.7).
+//! The storage of one list's or text's elements, in document order: chunks
+//! and a Fenwick tree over their widths. Where a new element goes (the RGA
+//! rule of SPEC.md §2.7) is decided in `opset/mod.rs` (`place`); this module
+//! only keeps the order it is given.
 //!
 //! Why chunks: a text typed one keystroke at a time has one element per
 //! character. A vector of small fixed-size elements (no heap object each), cut

@@ -14,52 +14,18 @@ use mergedb_format::{
 /// A transaction on a document; see `Document::transaction`.
 #[derive(Debug)]
 pub struct Transaction<'a> {
-    doc: &'a mut Document,
-    seq: u64,
+    pub(super) doc: &'a mut Document,
+    pub(super) seq: u64,
     /// The first op's counter; `None` when no counter is left.
-    start_op: Option<u64>,
-    deps: Vec<ChangeHash>,
+    pub(super) start_op: Option<u64>,
+    pub(super) deps: Vec<ChangeHash>,
     /// The op set index of the transaction's first op.
-    first_op: u32,
-    ops: Vec<Op>,
-    undo: Vec<Undo>,
-}
-
-/// A transaction's state apart from its document, so that it can stay open
-/// across calls (`AutoDoc`): its ops are applied to the op set, and undone if
-/// it is resumed and then dropped.
-#[derive(Debug)]
-pub(crate) struct Suspended {
-    seq: u64,
-    start_op: Option<u64>,
-    deps: Vec<ChangeHash>,
-    first_op: u32,
-    ops: Vec<Op>,
-    undo: Vec<Undo>,
-}
-
-impl Suspended {
-    /// How many ops it holds.
-    pub(crate) fn len(&self) -> usize {
-        self.ops.len()
-    }
+    pub(super) first_op: u32,
+    pub(super) ops: Vec<Op>,
+    pub(super) undo: Vec<Undo>,
 }
 
 impl Document {
-    /// Takes up a suspended transaction of this document again. It must be
-    /// this document's, and no other change may have come in between.
-    pub(crate) fn resume(&mut self, s: Suspended) -> Transaction<'_> {
-        Transaction {
-            doc: self,
-            seq: s.seq,
-            start_op: s.start_op,
-            deps: s.deps,
-            first_op: s.first_op,
-            ops: s.ops,
-            undo: s.undo,
-        }
-    }
-
     /// Starts a transaction: its ops form one change when it commits, and
     /// vanish if it is dropped.
     pub fn transaction(&mut self) -> Transaction<'_> {
@@ -175,20 +141,6 @@ impl Transaction<'_> {
         self.doc.keep_last_change();
         self.undo.clear();
         Some(hash)
-    }
-
-    /// Sets the transaction aside with its ops applied; `Document::resume`
-    /// takes it up again.
-    pub(crate) fn suspend(mut self) -> Suspended {
-        Suspended {
-            seq: self.seq,
-            start_op: self.start_op,
-            deps: std::mem::take(&mut self.deps),
-            first_op: self.first_op,
-            ops: std::mem::take(&mut self.ops),
-            // Taken, so that dropping `self` undoes nothing.
-            undo: std::mem::take(&mut self.undo),
-        }
     }
 
     /// How many ops the transaction holds so far.
