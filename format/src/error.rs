@@ -168,6 +168,70 @@ pub enum DecodeError {
         /// The CRC of the bytes as they are.
         actual: u32,
     },
+    /// An Automerge chunk without Automerge's magic number.
+    #[error("not an Automerge chunk: bad magic number {found:02x?} at offset {offset}")]
+    BadChunkMagic {
+        /// The bytes found.
+        found: [u8; 4],
+        /// Where the chunk starts.
+        offset: usize,
+    },
+    /// An Automerge chunk type this decoder does not know.
+    #[error("unknown Automerge chunk type {found} at offset {offset}")]
+    UnknownChunkType {
+        /// The type byte.
+        found: u8,
+        /// Where it is.
+        offset: usize,
+    },
+    /// A chunk of another type than the one asked for.
+    #[error("an Automerge chunk of type {found} at offset {offset} where a change was expected")]
+    WrongChunkType {
+        /// The type byte.
+        found: u8,
+        /// Where it is.
+        offset: usize,
+    },
+    /// An Automerge chunk whose checksum does not match its hash.
+    #[error("Automerge chunk at offset {offset}: stored checksum {expected:02x?}, computed {actual:02x?}")]
+    ChunkChecksum {
+        /// Where the chunk starts.
+        offset: usize,
+        /// The checksum in the header.
+        expected: [u8; 4],
+        /// The first bytes of the hash computed.
+        actual: [u8; 4],
+    },
+    /// A compressed chunk that does not inflate, or inflates past the limit.
+    #[error("compressed Automerge chunk at offset {offset} does not inflate: {detail}")]
+    Inflate {
+        /// Where the chunk starts.
+        offset: usize,
+        /// What went wrong.
+        detail: String,
+    },
+    /// A change whose start_op is 0.
+    #[error("start_op at offset {offset} is 0; ops count from 1")]
+    ZeroStartOp {
+        /// Where it is.
+        offset: usize,
+    },
+    /// Column metadata or data that breaks Automerge's column rules.
+    #[error("bad column at offset {offset}: {detail}")]
+    BadColumn {
+        /// Where the columns (or the bad spec) start.
+        offset: usize,
+        /// What is wrong.
+        detail: String,
+    },
+    /// Something valid in Automerge that mergedb does not model yet.
+    #[error("at offset {offset}: {what} is not supported yet")]
+    Unsupported {
+        /// Where.
+        offset: usize,
+        /// What.
+        what: String,
+    },
     /// A snapshot section that zstd cannot decompress to its declared length.
     #[error("snapshot {section} section does not decompress: {detail}")]
     Decompress {

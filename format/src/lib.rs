@@ -19,6 +19,7 @@
 mod actor;
 #[cfg(feature = "arbitrary")]
 mod arbitrary_change;
+pub mod automerge;
 mod builder;
 mod change;
 mod change_decode;
