@@ -6,7 +6,9 @@
 mod common;
 
 use common::pair::session_pairs;
-use mergedb::format::automerge::{decode_automerge_change, parse_chunk, ChunkKind};
+use mergedb::format::automerge::{
+    decode_automerge_change, encode_automerge_change, parse_chunk, ChunkKind,
+};
 use mergedb::format::DecodeError;
 
 #[test]
@@ -34,6 +36,16 @@ fn automerge_changes_decode_to_mergedbs_ops_with_automerges_hashes() {
                     .find(|m| m.actor == c.actor && m.seq == c.seq)
                     .expect("mergedb made the same change");
                 assert_eq!(c.ops, same.ops, "seed {seed}: {} seq {}", c.actor, c.seq);
+                // Encoded again, it is automerge's chunk, byte for byte.
+                let (bytes, hash) = encode_automerge_change(c);
+                assert_eq!(
+                    bytes,
+                    am.raw_bytes(),
+                    "seed {seed}: {} seq {}",
+                    c.actor,
+                    c.seq
+                );
+                assert_eq!(hash.0, am.hash().0);
                 changes += 1;
                 let bytes = am.bytes().to_vec();
                 if parse_chunk(&bytes, 0).unwrap().kind == ChunkKind::Compressed {
@@ -115,6 +127,7 @@ fn a_compressed_change_decodes_to_the_same_change() {
     assert_eq!(a, b);
     assert_eq!(a.hash.0, change.hash().0);
     assert_eq!(a.change.ops.len(), 24 * 60 + 2);
+    assert_eq!(encode_automerge_change(&a.change).0, raw);
     // The fuzz target's seeds, written once (the directory is committed).
     let seeds =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/automerge_change_decode");

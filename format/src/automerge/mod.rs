@@ -6,10 +6,12 @@
 //! memory bounded by the input.
 
 pub mod change_chunk;
+mod change_encode;
 pub mod chunk;
 mod columns;
 
 pub use change_chunk::{decode_automerge_change, AutomergeChange};
+pub use change_encode::encode_automerge_change;
 pub use chunk::{
     chunk_hash, deflate, inflate, parse_chunk, split_chunks, write_chunk, Chunk, ChunkKind,
     AUTOMERGE_MAGIC, MAX_INFLATED,
