@@ -230,8 +230,12 @@ fn a_store_that_is_not_writable_opens_read_only() {
     mode(dir.path(), 0o755).unwrap();
     mode(&db, 0o555).unwrap();
     mode(&db.join("mergedb.redb"), 0o444).unwrap();
+    // `nobody` may not reach the build directory: run a copy from here.
+    let exe = dir.path().join("mergedb");
+    std::fs::copy(env!("CARGO_BIN_EXE_mergedb"), &exe).unwrap();
+    mode(&exe, 0o755).unwrap();
     let run = |args: &[&str]| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mergedb"));
+        let mut cmd = Command::new(&exe);
         cmd.arg("--db").arg(&db).args(args);
         if root {
             cmd.uid(65534).gid(65534);
