@@ -224,6 +224,14 @@ pub enum DecodeError {
         /// What is wrong.
         detail: String,
     },
+    /// A sync message (or sync state) that breaks the protocol's rules.
+    #[error("bad sync message at offset {offset}: {detail}")]
+    BadSyncMessage {
+        /// Where.
+        offset: usize,
+        /// What is wrong.
+        detail: String,
+    },
     /// Something valid in Automerge that mergedb does not model yet.
     #[error("at offset {offset}: {what} is not supported yet")]
     Unsupported {

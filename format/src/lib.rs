@@ -33,6 +33,7 @@ mod log_record;
 mod op;
 mod reader;
 pub mod snapshot;
+pub mod sync;
 mod value;
 
 pub use actor::{ActorId, InvalidActorId};
