@@ -51,6 +51,10 @@ fn the_bloom_filter_is_automerges_bit_for_bit() {
 #[test]
 fn every_message_of_automerge_peers_round_trips_byte_for_byte() {
     let (mut messages, mut with_changes, mut v2) = (0, 0, 0);
+    // The fuzz target's seeds: the first messages of seed 0, written once.
+    let seeds =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/sync_message_decode");
+    let mut write_seeds = std::fs::read_dir(&seeds).is_ok_and(|d| d.count() < 2);
     for seed in 0..100 {
         let mut pairs = session_pairs(seed);
         let mut docs = [pairs.remove(0).am, pairs.remove(0).am];
@@ -74,6 +78,9 @@ fn every_message_of_automerge_peers_round_trips_byte_for_byte() {
                 assert_eq!(mine.heads.iter().map(|h| h.0).collect::<Vec<_>>(), heads);
                 assert_eq!(mine.changes.len(), msg.changes.len());
                 messages += 1;
+                if write_seeds && messages <= 8 {
+                    std::fs::write(seeds.join(format!("message-{messages}")), &bytes).unwrap();
+                }
                 with_changes += usize::from(!mine.changes.is_empty());
                 v2 += usize::from(mine.version == Version::V2);
                 let theirs = automerge::sync::Message::decode(&bytes).unwrap();
@@ -86,6 +93,7 @@ fn every_message_of_automerge_peers_round_trips_byte_for_byte() {
                 break;
             }
         }
+        write_seeds = false;
         let [a, b] = &mut docs;
         assert_eq!(
             a.get_heads(),
