@@ -96,6 +96,14 @@ pub enum EngineError {
     /// Heads that name a change the document does not have.
     #[error("unknown change hash {0}")]
     UnknownHash(ChangeHash),
+    /// A change in a sync message that does not decode.
+    #[error("change {index} of the sync message does not decode: {source}")]
+    BadSyncChange {
+        /// Its place in the message.
+        index: usize,
+        /// Why.
+        source: mergedb_format::DecodeError,
+    },
     /// A snapshot that does not decode.
     #[error("bad snapshot: {0}")]
     Snapshot(#[from] mergedb_format::DecodeError),

@@ -16,7 +16,7 @@ pub mod store;
 // The document's modules, under the names the crate has always used.
 pub(crate) use doc::{
     actors, auto_doc, clock, commit_options, document, hash_index, history, json, kept_columns,
-    opset, prefault, read, state_view, transaction, value,
+    opset, prefault, read, state_view, sync, transaction, value,
 };
 
 pub use auto_doc::AutoDoc;
@@ -27,5 +27,6 @@ pub use json::scalar_to_json;
 pub use mergedb_format as format;
 pub use read::{Item, Prop};
 pub use state_view::StateView;
+pub use sync::SyncState;
 pub use transaction::Transaction;
 pub use value::Value;

@@ -28,5 +28,6 @@ pub(crate) mod snapshot;
 pub(crate) mod snapshot_load;
 pub(crate) mod state_view;
 pub(crate) mod suspended;
+pub(crate) mod sync;
 pub(crate) mod transaction;
 pub(crate) mod value;

@@ -1,0 +1,279 @@
+//! Automerge's sync protocol on one document (SPEC.md §7A): each side keeps
+//! a `SyncState` per peer, turns it into the next message with
+//! `generate_sync_message`, and takes the peer's with
+//! `receive_sync_message`. It follows automerge 0.12's `sync.rs` (read, not
+//! copied): a Bloom filter of the changes since the last sync, the changes
+//! the peer's filter lacks and everything that depends on them, and the
+//! hashes it names as needed.
+//!
+//! The hashes and change bytes are mergedb's own until the engine takes
+//! Automerge's (issue 13), so this core syncs mergedb with mergedb; the
+//! messages are Automerge's format already (`format::sync`).
+
+use crate::{Applied, Document, EngineError};
+use mergedb_format::sync::{decode_sync_state, encode_sync_state, Bloom, Have, Message, Version};
+use mergedb_format::{decode_change, encode_change, ChangeHash, DecodeError};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// What one side knows of one peer, for one document.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SyncState {
+    /// Heads both sides are known to have: kept across restarts.
+    pub shared_heads: Vec<ChangeHash>,
+    /// The heads of the last message sent.
+    pub last_sent_heads: Vec<ChangeHash>,
+    /// The peer's heads, from its last message.
+    pub their_heads: Option<Vec<ChangeHash>>,
+    /// What the peer asked for.
+    pub their_need: Option<Vec<ChangeHash>>,
+    /// What the peer said it has.
+    pub their_have: Option<Vec<Have>>,
+    /// Changes sent this session, not to be sent again.
+    pub sent_hashes: BTreeSet<ChangeHash>,
+    /// A message has gone out that the peer has not answered.
+    pub in_flight: bool,
+    /// At least one message has gone out this session.
+    pub have_responded: bool,
+}
+
+impl SyncState {
+    /// A state for a peer never synced with.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The part that outlives a connection (the shared heads), as automerge
+    /// encodes it.
+    pub fn encode(&self) -> Vec<u8> {
+        encode_sync_state(&self.shared_heads)
+    }
+
+    /// A state from `encode`'s bytes, for a new connection.
+    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        Ok(SyncState {
+            shared_heads: decode_sync_state(bytes)?,
+            ..Self::default()
+        })
+    }
+}
+
+/// Heads that are new since `before`, and shared heads still heads.
+fn advance_heads(
+    before: &[ChangeHash],
+    after: &[ChangeHash],
+    shared: &[ChangeHash],
+) -> Vec<ChangeHash> {
+    let mut out: Vec<ChangeHash> = after
+        .iter()
+        .filter(|h| !before.contains(h) || shared.contains(h))
+        .copied()
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+impl Document {
+    /// The hashes of the changes not in the history of `heads` (all known).
+    fn hashes_since(&self, heads: &[ChangeHash]) -> Result<Vec<ChangeHash>, EngineError> {
+        let seen = self.history.ancestors(heads)?;
+        Ok((0..self.history.len() as u32)
+            .filter(|i| !seen[*i as usize])
+            .map(|i| self.history.hash(i))
+            .collect())
+    }
+
+    /// What this document must ask for to reach `heads`: those it neither
+    /// has nor holds queued, and the missing deps of queued changes on the
+    /// way to them (not of every queued change: an orphan from another peer
+    /// would block the sync with a need this peer cannot meet).
+    fn need_for(&self, heads: &[ChangeHash]) -> Vec<ChangeHash> {
+        let mut need = BTreeSet::new();
+        let mut seen = HashSet::new();
+        let mut stack: Vec<ChangeHash> = heads.to_vec();
+        while let Some(h) = stack.pop() {
+            if self.has_change(&h) || !seen.insert(h) {
+                continue;
+            }
+            match self.queued_change(&h) {
+                Some(c) => stack.extend(c.deps.iter().copied()),
+                None => {
+                    need.insert(h);
+                }
+            }
+        }
+        need.into_iter().collect()
+    }
+
+    /// The hashes to send a peer that has `have` and asked for `need`: what
+    /// none of its filters holds, everything that depends on those, and the
+    /// needed ones this document has.
+    fn hashes_to_send(
+        &self,
+        have: &[Have],
+        need: &[ChangeHash],
+    ) -> Result<Vec<ChangeHash>, EngineError> {
+        let need: Vec<ChangeHash> = need
+            .iter()
+            .filter(|h| self.has_change(h))
+            .copied()
+            .collect();
+        if have.is_empty() {
+            return Ok(need);
+        }
+        let mut last_sync: Vec<ChangeHash> = have
+            .iter()
+            .flat_map(|h| h.last_sync.iter().copied())
+            .collect();
+        last_sync.sort_unstable();
+        last_sync.dedup();
+        let since = self.hashes_since(&last_sync)?;
+        let mut dependents: HashMap<ChangeHash, Vec<ChangeHash>> = HashMap::new();
+        let mut send = HashSet::new();
+        for hash in &since {
+            if let Some(i) = self.history.index_of(hash) {
+                for d in self.history.deps(i) {
+                    dependents
+                        .entry(self.history.hash(*d))
+                        .or_default()
+                        .push(*hash);
+                }
+            }
+            if have.iter().all(|h| !h.bloom.contains(hash)) {
+                send.insert(*hash);
+            }
+        }
+        let mut stack: Vec<ChangeHash> = send.iter().copied().collect();
+        while let Some(h) = stack.pop() {
+            for d in dependents.get(&h).into_iter().flatten() {
+                if send.insert(*d) {
+                    stack.push(*d);
+                }
+            }
+        }
+        let mut out: Vec<ChangeHash> = need.into_iter().filter(|h| !send.contains(h)).collect();
+        out.extend(since.iter().filter(|h| send.contains(h)));
+        Ok(out)
+    }
+
+    /// The next message for the peer `state` describes, or `None` when there
+    /// is nothing to tell it.
+    pub fn generate_sync_message(&self, state: &mut SyncState) -> Option<Message> {
+        let heads = self.heads();
+        let need = self.need_for(state.their_heads.as_deref().unwrap_or(&[]));
+        let their_heads = state.their_heads.clone().unwrap_or_default();
+        let have = match need.iter().all(|h| their_heads.contains(h)) {
+            true => {
+                let since = self.hashes_since(&state.shared_heads).ok()?;
+                vec![Have {
+                    last_sync: state.shared_heads.clone(),
+                    bloom: Bloom::from_hashes(since.iter()),
+                }]
+            }
+            false => Vec::new(),
+        };
+        if let Some(first) = state.their_have.as_ref().and_then(|h| h.first()) {
+            if !first.last_sync.iter().all(|h| self.has_change(h)) {
+                // The peer's last sync names changes we lack: start over.
+                return Some(Message {
+                    version: Version::V1,
+                    heads,
+                    need: Vec::new(),
+                    have: vec![Have::default()],
+                    changes: Vec::new(),
+                    flags: None,
+                });
+            }
+        }
+        let hashes = match (&state.their_have, &state.their_need) {
+            (Some(have), Some(need)) => self.hashes_to_send(have, need).ok()?,
+            _ => Vec::new(),
+        };
+        let hashes: Vec<ChangeHash> = hashes
+            .into_iter()
+            .filter(|h| !state.sent_hashes.contains(h))
+            .collect();
+        let mut changes = Vec::with_capacity(hashes.len());
+        for h in &hashes {
+            changes.push(encode_change(&self.change_by_hash(h)?).ok()?);
+        }
+        let heads_unchanged = state.last_sent_heads == heads;
+        let heads_equal = state.their_heads.as_ref() == Some(&heads);
+        if heads_unchanged
+            && state.have_responded
+            && ((heads_equal && changes.is_empty()) || state.in_flight)
+        {
+            return None;
+        }
+        state.have_responded = true;
+        state.last_sent_heads.clone_from(&heads);
+        state.sent_hashes.extend(hashes);
+        state.in_flight = true;
+        Some(Message {
+            version: Version::V1,
+            heads,
+            need,
+            have,
+            changes,
+            flags: None,
+        })
+    }
+
+    /// Takes the peer's message: its changes are applied (all or nothing: a
+    /// change that does not decode or apply leaves the document and `state`
+    /// as they were), and `state` learns its heads, needs and filters.
+    pub fn receive_sync_message(
+        &mut self,
+        state: &mut SyncState,
+        msg: Message,
+    ) -> Result<Applied, EngineError> {
+        let changes = msg
+            .changes
+            .iter()
+            .enumerate()
+            .map(|(index, c)| {
+                decode_change(c).map_err(|source| EngineError::BadSyncChange { index, source })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let before = self.heads();
+        let applied = match changes.is_empty() {
+            true => Applied::default(),
+            false => self.apply_changes(changes)?,
+        };
+        state.in_flight = false;
+        if !applied.applied.is_empty() {
+            state.shared_heads = advance_heads(&before, &self.heads(), &state.shared_heads);
+        }
+        // Forget having sent what the peer's heads now cover.
+        if let Ok(seen) = self.history.ancestors(&msg.heads) {
+            state
+                .sent_hashes
+                .retain(|h| self.history.index_of(h).is_none_or(|i| !seen[i as usize]));
+        }
+        if msg.changes.is_empty() && msg.heads == before {
+            state.last_sent_heads.clone_from(&msg.heads);
+        }
+        let known: Vec<ChangeHash> = msg
+            .heads
+            .iter()
+            .filter(|h| self.has_change(h))
+            .copied()
+            .collect();
+        if known.len() == msg.heads.len() {
+            state.shared_heads.clone_from(&msg.heads);
+            if msg.heads.is_empty() {
+                // The peer has lost everything: send it all again.
+                state.last_sent_heads.clear();
+                state.sent_hashes.clear();
+            }
+        } else {
+            state.shared_heads.extend(known);
+            state.shared_heads.sort_unstable();
+            state.shared_heads.dedup();
+        }
+        state.their_have = Some(msg.have);
+        state.their_heads = Some(msg.heads);
+        state.their_need = Some(msg.need);
+        Ok(applied)
+    }
+}
