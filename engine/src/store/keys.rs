@@ -9,6 +9,7 @@
 //! | document | `D` doc(16) | the document record |
 //! | log | `L` doc(16) actor-length(1) actor seq(u64 big-endian) | a log record (§5.3) |
 //! | queue | `Q` doc(16) hash(32) | an encoded change waiting for its deps |
+//! | sync | `Y` doc(16) peer | a peer's persisted sync state (§6A) |
 
 use mergedb_format::{hex, ActorId, ChangeHash};
 use std::fmt;
@@ -102,6 +103,17 @@ pub(crate) fn queue_key(doc: &DocId, hash: &ChangeHash) -> Vec<u8> {
     let mut key = with_doc(QUEUE, doc, 32);
     key.extend_from_slice(&hash.0);
     key
+}
+
+/// The key of a peer's sync state for a document.
+pub(crate) fn sync_key(doc: &DocId, peer: &[u8]) -> Vec<u8> {
+    let mut key = with_doc(b'Y', doc, peer.len());
+    key.extend_from_slice(peer);
+    key
+}
+
+pub(crate) fn sync_prefix(doc: &DocId) -> Vec<u8> {
+    with_doc(b'Y', doc, 0)
 }
 
 pub(crate) fn queue_prefix(doc: &DocId) -> Vec<u8> {

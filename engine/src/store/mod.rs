@@ -22,6 +22,7 @@ mod reentry;
 mod sled_backend;
 mod state_read;
 mod store;
+mod sync;
 mod verify;
 mod write;
 mod writer;

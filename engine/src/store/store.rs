@@ -36,6 +36,8 @@ pub(crate) struct Inner {
     /// Held while a document is created or deleted, so that the check that
     /// an id is free and the write that takes it are one step.
     pub creating: Mutex<()>,
+    /// The sync connections open now, by (document, peer).
+    pub sync: Mutex<std::collections::HashMap<(DocId, Vec<u8>), crate::SyncState>>,
 }
 
 impl Drop for Inner {
@@ -183,6 +185,7 @@ impl Store {
                 compacting: Mutex::new(()),
                 actor_in_use,
                 creating: Mutex::new(()),
+                sync: Mutex::new(std::collections::HashMap::new()),
             }),
         })
     }
@@ -252,7 +255,12 @@ impl Store {
         self.inner.cache.lock().remove(id);
         let mut batch = Batch::new();
         batch.delete(keys::snapshot_key(id));
-        for prefix in [keys::log_prefix(id), keys::queue_prefix(id)] {
+        self.inner.sync.lock().retain(|(d, _), _| d != id);
+        for prefix in [
+            keys::log_prefix(id),
+            keys::queue_prefix(id),
+            keys::sync_prefix(id),
+        ] {
             for (k, _) in self.inner.backend.scan_prefix(&prefix)? {
                 batch.delete(k);
             }

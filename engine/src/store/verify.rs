@@ -29,6 +29,21 @@ impl Store {
                 ));
             }
             self.verify_log(&id, &after_snapshot, &mut report)?;
+            // A peer's sync state never claims a change the store lacks.
+            for (key, value) in self.inner.backend.scan_prefix(&keys::sync_prefix(&id))? {
+                let state = crate::SyncState::decode(&value).map_err(|e| corrupt(&id, &key, e))?;
+                if let Some(h) = state
+                    .shared_heads
+                    .iter()
+                    .find(|h| !loaded.doc.has_change(h))
+                {
+                    return Err(corrupt(
+                        &id,
+                        &key,
+                        format!("a sync state claims change {h}, which the store lacks"),
+                    ));
+                }
+            }
             let queue = self.inner.backend.scan_prefix(&keys::queue_prefix(&id))?;
             report.queued += queue.len() as u64;
             report.docs += 1;

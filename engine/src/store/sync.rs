@@ -1,0 +1,107 @@
+//! Sync per (document, peer) in the store (SPEC.md §6A): the peer's shared
+//! heads are kept in the store, so a restarted device resumes where it was
+//! instead of sending its history again. A change is sent only once it is
+//! durable, and a message's changes are durable, with the state that
+//! acknowledges them, before `receive_sync_message` returns.
+
+use super::keys::{self, DocId};
+use super::{reentry, Batch, Store, StoreError};
+use crate::{Applied, SyncState};
+use mergedb_format::sync::Message;
+
+impl Store {
+    /// The sync state of a connection with `peer`: the one in memory, or
+    /// else one from the shared heads the store keeps for it.
+    fn connection<'a>(
+        &self,
+        states: &'a mut std::collections::HashMap<(DocId, Vec<u8>), SyncState>,
+        id: &DocId,
+        peer: &[u8],
+    ) -> Result<&'a mut SyncState, StoreError> {
+        let key = (*id, peer.to_vec());
+        if !states.contains_key(&key) {
+            let state = match self.inner.backend.get(&keys::sync_key(id, peer))? {
+                Some(bytes) => SyncState::decode(&bytes)
+                    .map_err(|e| super::store::corrupt(id, &keys::sync_key(id, peer), e))?,
+                None => SyncState::new(),
+            };
+            states.insert(key.clone(), state);
+        }
+        states.get_mut(&key).ok_or(StoreError::NoSuchDoc(*id))
+    }
+
+    /// The next sync message for `peer` about document `id`, or `None` when
+    /// there is nothing to tell it. Commits not yet durable are made durable
+    /// first: a change that a crash could take back is never sent.
+    pub fn generate_sync_message(
+        &self,
+        id: &DocId,
+        peer: &[u8],
+    ) -> Result<Option<Message>, StoreError> {
+        reentry::check(id)?;
+        let loaded = self.loaded(id)?;
+        let mut states = self.inner.sync.lock();
+        loop {
+            let guard = loaded.read();
+            if !self.inner.writer.is_durable_through(guard.pending) {
+                drop(guard);
+                self.flush()?;
+                continue;
+            }
+            let state = self.connection(&mut states, id, peer)?;
+            return Ok(guard.doc.generate_sync_message(state));
+        }
+    }
+
+    /// Takes `peer`'s sync message about document `id`. Its changes, the
+    /// queue records of those that wait for deps, and the peer's new shared
+    /// heads are written in one batch, durable before this returns; on any
+    /// error the document, the store and the connection are as they were.
+    pub fn receive_sync_message(
+        &self,
+        id: &DocId,
+        peer: &[u8],
+        message: Message,
+    ) -> Result<Applied, StoreError> {
+        reentry::check(id)?;
+        let loaded = self.loaded(id)?;
+        let mut states = self.inner.sync.lock();
+        let state = self.connection(&mut states, id, peer)?;
+        let before = state.clone();
+        let mut guard = loaded.write();
+        let l = &mut *guard;
+        let applied = match l.doc_mut().receive_sync_message(state, message) {
+            Ok(applied) => applied,
+            Err(e) => {
+                *state = before;
+                return Err(e.into());
+            }
+        };
+        let mut batch: Batch = self.log_batch(id, l, &applied)?;
+        if state.shared_heads != before.shared_heads {
+            batch.put(keys::sync_key(id, peer), state.encode());
+        }
+        if batch.is_empty() {
+            return Ok(applied);
+        }
+        match self.persist(batch, &mut l.pending) {
+            Ok(ticket) => {
+                drop(guard);
+                ticket.wait()?;
+                Ok(applied)
+            }
+            Err(e) => {
+                *state = before;
+                drop(guard);
+                self.inner.cache.lock().remove(id);
+                Err(e)
+            }
+        }
+    }
+
+    /// Ends the connection with `peer` about `id`: the next message starts a
+    /// new one from the shared heads the store keeps.
+    pub fn disconnect(&self, id: &DocId, peer: &[u8]) {
+        self.inner.sync.lock().remove(&(*id, peer.to_vec()));
+    }
+}
