@@ -93,6 +93,12 @@ pub enum EngineError {
     /// No op counter is left: a change has used the top of the 64-bit range.
     #[error("the document's op counters are used up (a change reached 2^64 - 1)")]
     CountersExhausted,
+    /// Too many changes wait for deps that have not come.
+    #[error("more than {limit} changes would wait for their deps; the batch is refused")]
+    QueueFull {
+        /// The document's limit.
+        limit: usize,
+    },
     /// Heads that name a change the document does not have.
     #[error("unknown change hash {0}")]
     UnknownHash(ChangeHash),

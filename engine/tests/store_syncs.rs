@@ -78,7 +78,10 @@ fn a_restarted_pair_resumes_without_resending_history() {
     // B's first word names the heads it last synced at, with an empty filter:
     // nothing since. Without the stored state it would summarise everything.
     let first = b.generate_sync_message(&id, b"a").unwrap().unwrap();
-    assert_eq!(first.have[0].last_sync, b.doc(&id).unwrap().heads().unwrap());
+    assert_eq!(
+        first.have[0].last_sync,
+        b.doc(&id).unwrap().heads().unwrap()
+    );
     assert_eq!(first.have[0].bloom.entries(), 0);
     b.disconnect(&id, b"a");
     type_text(&a, &id, &text, ".");
@@ -116,4 +119,49 @@ fn a_bad_message_changes_nothing() {
     assert_eq!(store.doc(&id).unwrap().heads().unwrap(), vec![]);
     store.verify().unwrap();
     assert!(store.generate_sync_message(&id, b"peer").unwrap().is_some());
+}
+
+#[test]
+fn oversized_messages_and_endless_queues_are_refused() {
+    use mergedb_engine::format::{ActorId, Change, ChangeHash};
+    use mergedb_engine::{Document, EngineError};
+    let options = StoreOptions {
+        max_message_bytes: 100,
+        ..StoreOptions::default()
+    };
+    let store = Store::in_memory(options).unwrap();
+    let id = store.create_doc().unwrap();
+    let err = store
+        .receive_sync_bytes(&id, b"p", &[0x42; 101])
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::MessageTooLarge {
+                len: 101,
+                limit: 100
+            }
+        ),
+        "{err}"
+    );
+    let err = store.receive_sync_bytes(&id, b"p", &[0x42, 1]).unwrap_err();
+    assert!(matches!(err, StoreError::BadMessage(_)), "{err}");
+    // Changes whose deps never come: the queue stops at its limit, and the
+    // batch that would pass it is refused whole.
+    let mut doc = Document::new();
+    doc.set_queue_limit(10);
+    let orphan = |i: u8| Change {
+        actor: ActorId::new(&[i + 1]).unwrap(),
+        seq: 1,
+        start_op: 1,
+        time: 0,
+        message: None,
+        deps: vec![ChangeHash([i; 32])],
+        ops: vec![],
+        extra: vec![],
+    };
+    doc.apply_changes((0..10).map(orphan)).unwrap();
+    let err = doc.apply_changes([orphan(10)]).unwrap_err();
+    assert_eq!(err, EngineError::QueueFull { limit: 10 });
+    assert_eq!(doc.missing_deps(&[]).len(), 10);
 }

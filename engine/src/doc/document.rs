@@ -18,6 +18,9 @@ pub struct Applied {
     pub queued: Vec<ChangeHash>,
 }
 
+/// How many changes may wait for deps unless `set_queue_limit` says otherwise.
+pub const DEFAULT_QUEUE_LIMIT: usize = 10_000;
+
 /// A change waiting for its deps, with its hash.
 #[derive(Clone, Debug)]
 struct Queued {
@@ -35,6 +38,9 @@ pub struct Document {
     /// The history section's columns, kept as the history grows.
     pub(crate) kept: KeptColumns,
     queue: Vec<Queued>,
+    /// The most changes that may wait for deps: a peer that sends changes
+    /// whose deps never come cannot grow the queue without bound.
+    queue_limit: usize,
     /// Reused buffers: an encoding (to hash a change) and a change's preds.
     pub(crate) scratch: Vec<u8>,
     scratch_pred: Vec<u32>,
@@ -64,10 +70,17 @@ impl Document {
             history: History::default(),
             kept: KeptColumns::new(),
             queue: Vec::new(),
+            queue_limit: DEFAULT_QUEUE_LIMIT,
             scratch: Vec::new(),
             scratch_pred: Vec::new(),
             scratch_deps: Vec::new(),
         }
+    }
+
+    /// Sets how many changes may wait for their deps (10,000 by default); a
+    /// batch that would queue more is refused whole with `QueueFull`.
+    pub fn set_queue_limit(&mut self, limit: usize) {
+        self.queue_limit = limit;
     }
 
     /// The actor this document writes as.
@@ -347,6 +360,10 @@ impl Document {
             if self.is_ready(&q.change)? {
                 self.apply_one(&q, undo)?;
                 self.drain_queue(undo)?;
+            } else if self.queue.len() >= self.queue_limit {
+                return Err(EngineError::QueueFull {
+                    limit: self.queue_limit,
+                });
             } else {
                 self.queue.push(q);
             }

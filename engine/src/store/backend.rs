@@ -67,6 +67,17 @@ pub enum StoreError {
     /// No store at this path, where the caller asked not to create one.
     #[error("no store at {0}")]
     NoStore(std::path::PathBuf),
+    /// A sync message larger than the store takes.
+    #[error("a sync message of {len} bytes is larger than the limit of {limit}")]
+    MessageTooLarge {
+        /// Its size.
+        len: usize,
+        /// `StoreOptions::max_message_bytes`.
+        limit: usize,
+    },
+    /// A sync message that does not decode.
+    #[error("bad sync message: {0}")]
+    BadMessage(mergedb_format::DecodeError),
     /// A store-wide record (not a document's) failed its checks.
     #[error("corrupt store record {key:?}: {detail}")]
     BadStoreRecord {

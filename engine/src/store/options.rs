@@ -35,6 +35,9 @@ pub struct StoreOptions {
     pub actor: Option<ActorId>,
     /// What a load does with a corrupt log record.
     pub recovery: RecoveryMode,
+    /// The largest sync message `receive_sync_bytes` decodes; a larger one
+    /// is refused with `MessageTooLarge` before any of it is read.
+    pub max_message_bytes: usize,
 }
 
 impl Default for StoreOptions {
@@ -44,6 +47,7 @@ impl Default for StoreOptions {
             cache_bytes: 256 << 20,
             actor: None,
             recovery: RecoveryMode::Strict,
+            max_message_bytes: 64 << 20,
         }
     }
 }

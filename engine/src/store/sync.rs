@@ -99,6 +99,25 @@ impl Store {
         }
     }
 
+    /// `receive_sync_message` of a message's bytes, as they came from the
+    /// network: refused unread past `StoreOptions::max_message_bytes`.
+    pub fn receive_sync_bytes(
+        &self,
+        id: &DocId,
+        peer: &[u8],
+        bytes: &[u8],
+    ) -> Result<Applied, StoreError> {
+        let limit = self.inner.options.max_message_bytes;
+        if bytes.len() > limit {
+            return Err(StoreError::MessageTooLarge {
+                len: bytes.len(),
+                limit,
+            });
+        }
+        let message = Message::decode(bytes).map_err(StoreError::BadMessage)?;
+        self.receive_sync_message(id, peer, message)
+    }
+
     /// Ends the connection with `peer` about `id`: the next message starts a
     /// new one from the shared heads the store keeps.
     pub fn disconnect(&self, id: &DocId, peer: &[u8]) {
