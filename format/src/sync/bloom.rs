@@ -158,6 +158,11 @@ impl Bloom {
         let entries = field(&mut r, "entries", u32::MAX)?;
         let bits_per_entry = field(&mut r, "bits per entry", MAX_BITS_PER_ENTRY)?;
         let probes = field(&mut r, "probes", MAX_PROBES)?;
+        if entries == 0 {
+            // Whatever its other fields say, a filter of nothing is the
+            // empty filter, and is written as no bytes.
+            return Ok(Bloom::default());
+        }
         let n = bytes_for(entries, bits_per_entry);
         let at = r.offset();
         let n = r.check_fits(n as u64, 1, "the bloom filter's bits", at)?;
