@@ -96,8 +96,9 @@ impl Trace {
     pub fn default_path() -> PathBuf {
         match std::env::var_os("MERGEDB_TRACE") {
             Some(p) => PathBuf::from(p),
+            // This crate is one folder down in the repository.
             None => Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../shared/traces/automerge-paper.json.gz"),
+                .join("../../shared/traces/automerge-paper.json.gz"),
         }
     }
 
