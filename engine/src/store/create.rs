@@ -5,8 +5,7 @@
 use super::cache::{Loaded, Slot};
 use super::keys::{self, DocId};
 use super::{Batch, Commit, Store, StoreError};
-use crate::{CommitOptions, Document, Transaction};
-use mergedb_format::encode_log_record;
+use crate::{Document, Transaction};
 use std::sync::Arc;
 
 impl Store {
@@ -38,9 +37,7 @@ impl Store {
         let mut doc = Document::with_actor(self.inner.actor);
         let mut tx = doc.transaction();
         let value = f(&mut tx)?;
-        let options = CommitOptions::default();
-        let time = options.time.unwrap_or_else(crate::now_seconds);
-        let encoded = tx.commit_encoded(options.message, Some(time));
+        let encoded = tx.commit_encoded(None, Some(crate::now_seconds()));
         let mut batch = Batch::new();
         batch.put(keys::doc_key(&id), vec![1u8]);
         let mut loaded = Loaded {
@@ -51,11 +48,7 @@ impl Store {
             log_bytes: 0,
         };
         if let Some((_, bytes)) = &encoded {
-            let record = encode_log_record(0, bytes);
-            loaded.log_records = 1;
-            loaded.log_bytes = record.len() as u64;
-            loaded.next_position = 1;
-            batch.put(keys::log_key(&id, &self.inner.actor, 1), record);
+            loaded.log(&mut batch, keys::log_key(&id, &self.inner.actor, 1), bytes);
         }
         let ticket = {
             let _one_step = self.inner.creating.lock();
@@ -68,11 +61,8 @@ impl Store {
             // An empty document is durable before it is handed out, as ever.
             ticket.wait()?;
         }
-        let mut cache = self.inner.cache.lock();
-        cache.insert(id, Slot::Full(Arc::new(parking_lot::RwLock::new(loaded))));
-        let writer = &self.inner.writer;
-        cache.evict(|t| writer.is_durable_through(t));
-        drop(cache);
+        let slot = Slot::Full(Arc::new(parking_lot::RwLock::new(loaded)));
+        self.cache_insert(&mut self.inner.cache.lock(), id, slot);
         let commit = Commit {
             hash: encoded.map(|(hash, _)| hash),
             ticket,

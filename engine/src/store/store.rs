@@ -277,6 +277,14 @@ impl Store {
         }
     }
 
+    /// Puts a document in the cache, then evicts cold ones past the limit
+    /// (none whose changes still wait for the log writer).
+    pub(crate) fn cache_insert(&self, cache: &mut Cache, id: DocId, slot: Slot) {
+        cache.insert(id, slot);
+        let writer = &self.inner.writer;
+        cache.evict(|t| writer.is_durable_through(t));
+    }
+
     /// The whole loaded document, loading it on first use.
     pub(crate) fn loaded(&self, id: &DocId) -> Result<Arc<RwLock<Loaded>>, StoreError> {
         if let Some(Slot::Full(doc)) = self.inner.cache.lock().get(id, true) {
@@ -288,9 +296,7 @@ impl Store {
         if let Some(doc) = cache.peek_full(id) {
             return Ok(doc);
         }
-        cache.insert(*id, Slot::Full(Arc::clone(&loaded)));
-        let writer = &self.inner.writer;
-        cache.evict(|t| writer.is_durable_through(t));
+        self.cache_insert(&mut cache, *id, Slot::Full(Arc::clone(&loaded)));
         Ok(loaded)
     }
 
@@ -311,9 +317,7 @@ impl Store {
                                 view,
                                 stale: false.into(),
                             }));
-                            cache.insert(*id, slot.clone());
-                            let writer = &self.inner.writer;
-                            cache.evict(|t| writer.is_durable_through(t));
+                            self.cache_insert(&mut cache, *id, slot.clone());
                             slot
                         }
                     }

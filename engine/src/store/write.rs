@@ -7,7 +7,7 @@ use super::reentry;
 use super::writer::Ticket;
 use super::{Batch, Commit, Store, StoreError};
 use crate::{Applied, CommitOptions, Transaction};
-use mergedb_format::{encode_change, encode_log_record, Change};
+use mergedb_format::{encode_change, Change};
 
 impl Store {
     /// Runs a transaction on a document and commits it durably (as the store's
@@ -53,11 +53,11 @@ impl Store {
         };
         let seq = l.doc.last_seq(&self.inner.actor);
         let mut batch = Batch::new();
-        let record = encode_log_record(l.next_position, &bytes);
-        l.log_records += 1;
-        l.log_bytes += record.len() as u64;
-        batch.put(keys::log_key(id, &self.inner.actor, seq), record);
-        l.next_position += 1;
+        l.log(
+            &mut batch,
+            keys::log_key(id, &self.inner.actor, seq),
+            &bytes,
+        );
         match self.persist(batch, &mut l.pending) {
             Ok(ticket) => Ok(Commit {
                 hash: Some(hash),
@@ -87,12 +87,12 @@ impl Store {
                 .change_by_hash(hash)
                 .ok_or(crate::EngineError::UnknownHash(*hash))?;
             let bytes = encode_change(&change).map_err(crate::EngineError::from)?;
-            let record = encode_log_record(l.next_position, &bytes);
-            l.log_records += 1;
-            l.log_bytes += record.len() as u64;
-            batch.put(keys::log_key(id, &change.actor, change.seq), record);
+            l.log(
+                &mut batch,
+                keys::log_key(id, &change.actor, change.seq),
+                &bytes,
+            );
             batch.delete(keys::queue_key(id, hash));
-            l.next_position += 1;
         }
         for hash in &applied.queued {
             if let Some(change) = l.doc.queued_change(hash) {
