@@ -21,9 +21,8 @@ use common::Rng;
 use mergedb::engine::format::{ChangeHash, ObjId, ObjType};
 use mergedb::engine::store::{DocId, Durability, Store, StoreError, StoreOptions};
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 const DIR: &str = "MERGEDB_CRASH_DIR";
@@ -148,41 +147,21 @@ fn parse_made(line: &str) -> Option<(String, u64, ChangeHash)> {
 
 /// One kill: what the child printed before it died.
 fn run_child(dir: &Path, doc: &DocId, mode: &str, backend: &str, delay: Duration) -> Printed {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "crash_child",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(DIR, dir)
-        .env(DOC, doc.to_string())
-        .env(MODE, mode)
-        .env(BACKEND, backend)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let lines: Vec<String> = BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .collect();
-        Printed {
-            compactions: lines.iter().filter(|l| *l == "compacted").count(),
-            acked: lines
-                .iter()
-                .filter_map(|l| l.strip_prefix("ack ").and_then(ChangeHash::from_hex))
-                .collect(),
-            made: lines.iter().filter_map(|l| parse_made(l)).collect(),
-        }
-    });
-    std::thread::sleep(delay);
-    child.kill().unwrap();
-    child.wait().unwrap();
-    reader.join().unwrap()
+    let envs = [
+        (DIR, dir.display().to_string()),
+        (DOC, doc.to_string()),
+        (MODE, mode.to_string()),
+        (BACKEND, backend.to_string()),
+    ];
+    let lines = common::kill_after("crash_child", &envs, delay);
+    Printed {
+        compactions: lines.iter().filter(|l| *l == "compacted").count(),
+        acked: lines
+            .iter()
+            .filter_map(|l| l.strip_prefix("ack ").and_then(ChangeHash::from_hex))
+            .collect(),
+        made: lines.iter().filter_map(|l| parse_made(l)).collect(),
+    }
 }
 
 /// Kills `iterations` children and checks the store after each.

@@ -10,9 +10,8 @@ mod common;
 use common::Rng;
 use mergedb::engine::format::{ChangeHash, ObjId, ObjType};
 use mergedb::engine::store::{DocId, Durability, Store, StoreError, StoreOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 const DIR: &str = "MERGEDB_SYNC_CRASH_DIR";
@@ -83,32 +82,11 @@ fn sync_crash_child() {
 }
 
 fn run_child(dir: &Path, doc: &DocId, delay: Duration) -> Vec<ChangeHash> {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "sync_crash_child",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(DIR, dir)
-        .env(DOC, doc.to_string())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .filter_map(|l| l.strip_prefix("ack ").and_then(ChangeHash::from_hex))
-            .collect::<Vec<_>>()
-    });
-    std::thread::sleep(delay);
-    child.kill().unwrap();
-    child.wait().unwrap();
-    reader.join().unwrap()
+    let envs = [(DIR, dir.display().to_string()), (DOC, doc.to_string())];
+    common::kill_after("sync_crash_child", &envs, delay)
+        .iter()
+        .filter_map(|l| l.strip_prefix("ack ").and_then(ChangeHash::from_hex))
+        .collect()
 }
 
 #[test]

@@ -3,15 +3,20 @@
 use std::path::Path;
 use std::process::Command;
 
-fn mergedb(db: &Path, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_mergedb"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .unwrap();
+/// Runs `cmd`: whether it succeeded, and its stdout and stderr, trimmed.
+fn output(cmd: &mut Command) -> (bool, String, String) {
+    let out = cmd.output().unwrap();
     let text = |b: Vec<u8>| String::from_utf8(b).unwrap().trim().to_string();
     (out.status.success(), text(out.stdout), text(out.stderr))
+}
+
+fn mergedb(db: &Path, args: &[&str]) -> (bool, String, String) {
+    output(
+        Command::new(env!("CARGO_BIN_EXE_mergedb"))
+            .arg("--db")
+            .arg(db)
+            .args(args),
+    )
 }
 
 #[test]
@@ -141,13 +146,11 @@ fn a_failed_import_leaves_no_document_and_ids_travel() {
 }
 
 fn mergedb_without_db(cwd: &Path, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_mergedb"))
-        .current_dir(cwd)
-        .args(args)
-        .output()
-        .unwrap();
-    let text = |b: Vec<u8>| String::from_utf8(b).unwrap().trim().to_string();
-    (out.status.success(), text(out.stdout), text(out.stderr))
+    output(
+        Command::new(env!("CARGO_BIN_EXE_mergedb"))
+            .current_dir(cwd)
+            .args(args),
+    )
 }
 
 #[test]
@@ -240,9 +243,7 @@ fn a_store_that_is_not_writable_opens_read_only() {
         if root {
             cmd.uid(65534).gid(65534);
         }
-        let out = cmd.output().unwrap();
-        let text = |b: Vec<u8>| String::from_utf8(b).unwrap().trim().to_string();
-        (out.status.success(), text(out.stdout), text(out.stderr))
+        output(&mut cmd)
     };
     assert_eq!(run(&["docs"]), (true, doc.clone(), String::new()));
     assert_eq!(run(&["get", &doc, "/n"]).1, "1");

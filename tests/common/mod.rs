@@ -44,3 +44,37 @@ impl Rng {
         }
     }
 }
+
+/// Runs the ignored test `child` of this test binary as a child process with
+/// `envs`, kills it with SIGKILL after `delay`, and gives the lines it had
+/// printed: how the crash tests make a writer die mid-step.
+pub fn kill_after(child: &str, envs: &[(&str, String)], delay: std::time::Duration) -> Vec<String> {
+    use std::io::BufRead;
+    let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        child,
+        "--exact",
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ]);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<String>>()
+    });
+    std::thread::sleep(delay);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    reader.join().unwrap()
+}

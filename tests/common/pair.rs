@@ -389,30 +389,15 @@ fn text_edit(
 
 /// Every change of a random multi-actor session with concurrent edits.
 pub fn session_changes(seed: u64) -> Vec<Change> {
-    let mut rng = Rng::new(seed);
-    let mut pairs: Vec<Pair> = (0..3u8).map(|i| Pair::new(&[i + 1])).collect();
-    let mut counts = Counts::default();
-    for _ in 0..24 {
-        let r = rng.below(3);
-        if rng.chance(70) {
-            pairs[r].session(&mut rng, &mut counts);
-        } else {
-            let from = rng.below(3);
-            let theirs = pairs[from].md.changes_since(&[]).unwrap();
-            pairs[r].md.apply_changes(theirs).unwrap();
-            let mut other = pairs[from].am.clone();
-            pairs[r].am.merge(&mut other).unwrap();
-        }
-    }
     let mut all = Document::with_actor(ActorId::new(&[9]).unwrap());
-    for p in &pairs {
+    for p in &session_pairs(seed) {
         all.apply_changes(p.md.changes_since(&[]).unwrap()).unwrap();
     }
     all.changes_since(&[]).unwrap()
 }
 
-/// The replicas of a random multi-actor session with concurrent edits, each
-/// run in both systems, after every replica has every change.
+/// The three replicas of a random multi-actor session with concurrent edits
+/// and merges, each run in both systems; they have not all merged at the end.
 pub fn session_pairs(seed: u64) -> Vec<Pair> {
     let mut rng = Rng::new(seed);
     let mut pairs: Vec<Pair> = (0..3u8).map(|i| Pair::new(&[i + 1])).collect();
