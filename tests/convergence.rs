@@ -148,7 +148,7 @@ fn bad_remote_changes_are_refused_whole() {
     );
     next.seq = 2;
     next.start_op = 101;
-    next.deps = vec![mergedb::format::encode_change_with_hash(&good).unwrap().1];
+    next.deps = vec![good.hash()];
     assert!(doc.apply_changes([good, next]).is_err());
     assert_eq!((doc.to_json(), doc.heads(), doc.change_count()), before);
     doc.check();

@@ -181,7 +181,7 @@ fn base() -> (Change, OpId, OpId, OpId) {
 }
 
 fn hash(c: &Change) -> mergedb::format::ChangeHash {
-    mergedb::format::encode_change_with_hash(c).unwrap().1
+    c.hash()
 }
 
 #[test]

@@ -99,17 +99,27 @@ pub enum EngineError {
         /// The document's limit.
         limit: usize,
     },
+    /// Changes whose deps are in neither the input nor the document.
+    #[error("{missing} changes that the input's changes depend on are missing")]
+    MissingDeps {
+        /// How many hashes are missing.
+        missing: usize,
+    },
     /// Heads that name a change the document does not have.
     #[error("unknown change hash {0}")]
     UnknownHash(ChangeHash),
-    /// A change in a sync message that does not decode.
-    #[error("change {index} of the sync message does not decode: {source}")]
-    BadSyncChange {
+    /// A change chunk (from a peer, a sync message or a file) that does not
+    /// decode.
+    #[error("change {index} of the batch does not decode: {source}")]
+    BadChange {
         /// Its place in the message.
         index: usize,
         /// Why.
         source: mergedb_format::DecodeError,
     },
+    /// Automerge bytes (a file, a document or a change chunk) that do not decode.
+    #[error("bad Automerge data: {0}")]
+    BadAutomerge(mergedb_format::DecodeError),
     /// A snapshot that does not decode.
     #[error("bad snapshot: {0}")]
     Snapshot(#[from] mergedb_format::DecodeError),

@@ -15,11 +15,12 @@ pub mod store;
 
 // The document's modules, under the names the crate has always used.
 pub(crate) use doc::{
-    actors, auto_doc, clock, commit_options, document, hash_index, history, json, kept_columns,
-    opset, prefault, read, state_view, sync, transaction, value,
+    actors, auto_doc, chunks, clock, commit_options, document, hash_index, history, json,
+    kept_columns, opset, prefault, read, state_view, sync, transaction, value,
 };
 
 pub use auto_doc::AutoDoc;
+pub use chunks::DecodedChunk;
 pub use commit_options::{now_seconds, CommitOptions};
 pub use document::{Applied, Document};
 pub use error::EngineError;

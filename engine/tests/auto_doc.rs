@@ -3,7 +3,7 @@
 //! `Document`: `fork_with_actor`, `has_change`, `get_changes_added`,
 //! `change_hashes`.
 
-use mergedb_engine::format::{encode_change_with_hash, ActorId, ObjId, ObjType};
+use mergedb_engine::format::{ActorId, ObjId, ObjType};
 use mergedb_engine::{AutoDoc, CommitOptions, Document, EngineError};
 use serde_json::json;
 
@@ -74,10 +74,7 @@ fn diverged_documents_find_what_each_lacks_and_merge() {
     assert!(phone.changes_since(&laptop_heads).is_err());
     let missing = phone.get_changes_added(&mut laptop);
     assert_eq!(missing.len(), 2);
-    let hashes: Vec<_> = missing
-        .iter()
-        .map(|c| encode_change_with_hash(c).unwrap().1)
-        .collect();
+    let hashes: Vec<_> = missing.iter().map(|c| c.hash()).collect();
     let all = laptop.document().change_hashes();
     assert!(hashes.iter().all(|h| all.contains(h)));
     assert!(hashes.iter().all(|h| !phone.has_change(h)));

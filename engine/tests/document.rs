@@ -238,9 +238,7 @@ fn remote_changes_come_back_exactly_even_empty_ones() {
         ops: vec![],
         extra: vec![1, 2, 3],
     };
-    let hash = mergedb_engine::format::encode_change_with_hash(&empty)
-        .unwrap()
-        .1;
+    let hash = empty.hash();
     doc.apply_changes([empty.clone()]).unwrap();
     assert_eq!(doc.change_by_hash(&hash), Some(empty));
     assert_eq!(doc.heads(), vec![hash]);

@@ -1,38 +1,43 @@
-//! A store of layout version 1 holds changes whose deps name hashes of the
-//! whole framed encoding; this build hashes a change's version byte and body
-//! (SPEC.md §3.6), so it would find none of those deps and queue every logged
-//! change forever. It refuses such a store at open, naming what it found,
-//! and leaves it as it was.
+//! Stores of older layouts are refused at open, naming what was found, and
+//! left as they were. Layout 1 hashed whole framed changes; layout 2 named
+//! changes by mergedb's own hash and logged mergedb's change encoding; this
+//! build names them by Automerge's hash and logs Automerge change chunks
+//! (SPEC.md §4A, §5.3), so it would find none of an older store's deps.
 
 use mergedb_engine::store::{Backend, Batch, MemoryBackend, Store, StoreError, StoreOptions};
 use std::path::Path;
 use std::sync::Arc;
 
-#[test]
-fn a_layout_1_store_is_refused_and_left_alone() {
+fn refused(version: &str) {
     let backend = Arc::new(MemoryBackend::new());
     let mut batch = Batch::new();
-    batch.put(b"M".as_slice(), b"mergedb store 1".as_slice());
+    batch.put(b"M".as_slice(), version.as_bytes());
     batch.put(b"D0123456789abcdef".as_slice(), [1u8].as_slice());
     backend.write(&batch, true).unwrap();
     let before = backend.scan_prefix(b"").unwrap();
     let shared: Arc<dyn Backend> = backend.clone();
     match Store::with_backend(shared, StoreOptions::default(), Path::new("old")) {
-        Err(StoreError::NotAStore { found, .. }) => assert_eq!(found, "mergedb store 1"),
+        Err(StoreError::NotAStore { found, .. }) => assert_eq!(found, version),
         Err(e) => panic!("refused for another reason: {e}"),
-        Ok(_) => panic!("a layout-1 store opened"),
+        Ok(_) => panic!("a store of {version:?} opened"),
     }
     assert_eq!(backend.scan_prefix(b"").unwrap(), before);
 }
 
 #[test]
-fn a_new_store_is_written_as_layout_2_and_reopens() {
+fn layout_1_and_2_stores_are_refused_and_left_alone() {
+    refused("mergedb store 1");
+    refused("mergedb store 2");
+}
+
+#[test]
+fn a_new_store_is_written_as_layout_3_and_reopens() {
     let backend = Arc::new(MemoryBackend::new());
     let shared: Arc<dyn Backend> = backend.clone();
     drop(Store::with_backend(shared.clone(), StoreOptions::default(), Path::new("new")).unwrap());
     assert_eq!(
         backend.get(b"M").unwrap().as_deref(),
-        Some(b"mergedb store 2".as_slice())
+        Some(b"mergedb store 3".as_slice())
     );
     drop(Store::with_backend(shared, StoreOptions::default(), Path::new("new")).unwrap());
 }

@@ -70,6 +70,14 @@ impl Change {
         }
     }
 
+    /// The change's hash: that of its Automerge change chunk, as automerge
+    /// 0.12 encodes it (SPEC.md §4A). A change that came as bytes another
+    /// encoder wrote is named by the hash of those bytes instead, which a
+    /// document keeps with them.
+    pub fn hash(&self) -> ChangeHash {
+        crate::automerge::encode_automerge_change(self).1
+    }
+
     /// Checks every rule of SPEC.md §3.4. Encoding needs a valid change, and the
     /// decoder returns only valid ones.
     pub fn check(&self) -> Result<(), InvalidChange> {

@@ -224,6 +224,19 @@ pub enum DecodeError {
         /// What is wrong.
         detail: String,
     },
+    /// A document chunk whose rows do not make a valid history.
+    #[error("bad document chunk: {detail}")]
+    BadDocument {
+        /// What is wrong.
+        detail: String,
+    },
+    /// A snapshot's kept-chunks section whose change indices are not
+    /// ascending 32-bit numbers.
+    #[error("kept chunk at offset {offset}: its change index is not above the one before")]
+    BadKeptChunks {
+        /// Where the index is.
+        offset: usize,
+    },
     /// A sync message (or sync state) that breaks the protocol's rules.
     #[error("bad sync message at offset {offset}: {detail}")]
     BadSyncMessage {

@@ -49,6 +49,6 @@ pub use change_encode::{
 pub use change_layout::{CHANGE_MAGIC, CHANGE_VERSION};
 pub use error::DecodeError;
 pub use ids::{ElemId, Key, ObjId, OpId};
-pub use log_record::{decode_log_record, encode_log_record, LOG_RECORD_MAGIC};
+pub use log_record::{decode_log_record, encode_log_record, LogRecord, LOG_RECORD_MAGIC};
 pub use op::{Op, OpAction, OpRule};
 pub use value::{ObjType, ScalarValue};

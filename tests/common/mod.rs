@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod pair;
+pub mod round_trip;
 
 /// SplitMix64: a small seeded generator, so that a failing seed replays exactly.
 #[derive(Clone, Debug)]

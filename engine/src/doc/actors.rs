@@ -53,6 +53,11 @@ impl Actors {
         &self.ids
     }
 
+    /// The index's place among all actors in byte order.
+    pub fn rank(&self, index: u32) -> u32 {
+        self.rank[index as usize]
+    }
+
     pub fn get(&self, index: u32) -> ActorId {
         self.ids[index as usize]
     }

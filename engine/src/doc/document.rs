@@ -5,8 +5,12 @@ use crate::history::{History, NewChange};
 use crate::kept_columns::KeptColumns;
 use crate::opset::{OpSet, Undo};
 use crate::EngineError;
-use mergedb_format::{encode_change_into, encode_change_with_hash, ActorId, Change, ChangeHash};
-use std::collections::HashSet;
+use mergedb_format::automerge::{
+    encode_automerge_change, encode_automerge_change_into, ChangeEncoder,
+};
+use mergedb_format::{ActorId, Change, ChangeHash};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// What `apply_changes` did: the changes it applied, in the order it applied
 /// them, and the ones it left waiting for their deps.
@@ -43,6 +47,11 @@ pub struct Document {
     queue_limit: usize,
     /// Reused buffers: an encoding (to hash a change) and a change's preds.
     pub(crate) scratch: Vec<u8>,
+    /// Encodes changes as Automerge change chunks, to hash them.
+    pub(crate) encoder: ChangeEncoder,
+    /// The chunks, as they came, of changes (applied or queued) whose bytes
+    /// are not the canonical encoding (`chunks`): rare, and usually empty.
+    pub(crate) verbatim: HashMap<ChangeHash, Arc<[u8]>>,
     scratch_pred: Vec<u32>,
     scratch_deps: Vec<u32>,
 }
@@ -72,6 +81,8 @@ impl Document {
             queue: Vec::new(),
             queue_limit: DEFAULT_QUEUE_LIMIT,
             scratch: Vec::new(),
+            encoder: ChangeEncoder::default(),
+            verbatim: HashMap::new(),
             scratch_pred: Vec::new(),
             scratch_deps: Vec::new(),
         }
@@ -130,7 +141,7 @@ impl Document {
         for i in 0..self.history.len() as u32 {
             let change = self.rebuild_change(i);
             let want = self.history.hash(i);
-            if encode_change_with_hash(&change).map(|(_, h)| h) != Ok(want) {
+            if change.check().is_err() || encode_automerge_change(&change).1 != want {
                 return Err(want);
             }
         }
@@ -257,7 +268,18 @@ impl Document {
             .filter(|i| !self.has_change(&other.history.hash(*i)))
             .map(|i| (other.rebuild_change(i), Some(other.history.hash(i))))
             .collect();
-        self.apply_batch(missing.into_iter())
+        // A change kept as it came stays so: its hash is of those bytes.
+        let verbatim_before = self.verbatim.clone();
+        for hash in missing.iter().filter_map(|(_, h)| h.as_ref()) {
+            if let Some(raw) = other.verbatim.get(hash) {
+                self.verbatim.entry(*hash).or_insert_with(|| raw.clone());
+            }
+        }
+        let result = self.apply_batch(missing.into_iter());
+        if result.is_err() {
+            self.verbatim = verbatim_before;
+        }
+        result
     }
 
     /// Applies remote changes. A change whose deps are missing waits in a queue
@@ -326,6 +348,12 @@ impl Document {
     }
 
     /// The change with this hash that waits in the queue for its deps.
+    /// How many changes wait for their deps.
+    pub fn queued_count(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// A change that waits for its deps.
     pub fn queued_change(&self, hash: &ChangeHash) -> Option<&Change> {
         self.queue
             .iter()
@@ -352,8 +380,8 @@ impl Document {
             let hash = match hash {
                 Some(h) => h,
                 None => {
-                    encode_change_into(&change, &mut self.scratch)?;
-                    ChangeHash::of_encoded(&self.scratch)
+                    change.check()?;
+                    encode_automerge_change_into(&change, &mut self.encoder, &mut self.scratch)
                 }
             };
             let q = Queued { hash, change };

@@ -14,6 +14,9 @@
 pub(crate) mod actors;
 pub(crate) mod auto_doc;
 mod auto_doc_reads;
+mod automerge_load;
+mod automerge_save;
+pub(crate) mod chunks;
 pub(crate) mod clock;
 pub(crate) mod commit_options;
 pub(crate) mod document;

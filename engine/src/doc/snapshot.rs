@@ -1,12 +1,50 @@
 //! Saving a document as a snapshot (SPEC.md §4) and loading it back.
 
 use crate::{Document, EngineError, Value};
+use mergedb_format::automerge::decode_automerge_change;
 use mergedb_format::snapshot::{
-    assemble_snapshot, decode_history_each, encode_state, parse_snapshot, CompressedHistory,
+    assemble_snapshot, decode_history_kept, encode_state, parse_snapshot, CompressedHistory,
     CompressedState, DocState, StateBody, StateObject, StateValue,
 };
 use mergedb_format::{ActorId, Change, ChangeHash, ObjId, ObjType};
 use std::collections::VecDeque;
+use std::sync::Arc;
+
+/// A snapshot's kept chunks, parsed and verified: the hash each names its
+/// change by, and the bytes to serve.
+pub(crate) struct Kept {
+    pub(crate) hashes: Vec<(u32, ChangeHash)>,
+    chunks: Vec<(u32, Change, Arc<[u8]>)>,
+}
+
+impl Kept {
+    pub(crate) fn decode(kept: Vec<(u32, Vec<u8>)>) -> Result<Kept, EngineError> {
+        let mut out = Kept {
+            hashes: Vec::with_capacity(kept.len()),
+            chunks: Vec::with_capacity(kept.len()),
+        };
+        for (index, bytes) in kept {
+            let decoded = decode_automerge_change(&bytes)?;
+            out.hashes.push((index, decoded.hash));
+            out.chunks.push((index, decoded.change, Arc::from(bytes)));
+        }
+        Ok(out)
+    }
+
+    /// Checks that each chunk is the change at its index, and gives the
+    /// document its bytes.
+    pub(crate) fn attach(self, doc: &mut Document) -> Result<(), EngineError> {
+        for ((index, change, bytes), (_, hash)) in self.chunks.into_iter().zip(self.hashes) {
+            if index as usize >= doc.history.len() || doc.rebuild_change(index) != change {
+                return Err(EngineError::Snapshot(
+                    mergedb_format::DecodeError::BadKeptChunks { offset: 0 },
+                ));
+            }
+            doc.verbatim.insert(hash, bytes);
+        }
+        Ok(())
+    }
+}
 
 impl Document {
     /// The visible document, as a snapshot's state section holds it: objects
@@ -87,7 +125,9 @@ impl Document {
                 Ok(state) => state?,
                 Err(_) => CompressedState::new(&state_raw)?,
             };
-            Ok(assemble_snapshot(&state, &history))
+            let kept = self.kept_for_snapshot();
+            let kept: Vec<(u32, &[u8])> = kept.iter().map(|(i, c)| (*i, &c[..])).collect();
+            Ok(assemble_snapshot(&state, &history, &kept)?)
         })
     }
 
@@ -98,7 +138,22 @@ impl Document {
     #[doc(hidden)]
     pub fn load_reference(bytes: &[u8], actor: ActorId) -> Result<Document, EngineError> {
         let snapshot = parse_snapshot(bytes)?;
-        Document::load_history_reference(&snapshot.history_raw()?, actor)
+        let kept = Kept::decode(snapshot.kept_chunks()?)?;
+        let mut doc = Document::load_history_kept(&snapshot.history_raw()?, actor, &kept.hashes)?;
+        kept.attach(&mut doc)?;
+        Ok(doc)
+    }
+
+    /// The chunks kept as they came of the changes in the history, by
+    /// history index, ascending.
+    fn kept_for_snapshot(&self) -> Vec<(u32, Arc<[u8]>)> {
+        let mut kept: Vec<(u32, Arc<[u8]>)> = self
+            .verbatim
+            .iter()
+            .filter_map(|(h, c)| Some((self.history.index_of(h)?, c.clone())))
+            .collect();
+        kept.sort_unstable_by_key(|(i, _)| *i);
+        kept
     }
 
     /// `load_reference` from a raw history section: applies its changes in chunks as they are
@@ -107,6 +162,16 @@ impl Document {
     /// as it comes.
     #[doc(hidden)]
     pub fn load_history_reference(raw: &[u8], actor: ActorId) -> Result<Document, EngineError> {
+        Document::load_history_kept(raw, actor, &[])
+    }
+
+    /// `load_history_reference`, with the hashes of the changes kept as they
+    /// came (by history index, ascending).
+    pub(crate) fn load_history_kept(
+        raw: &[u8],
+        actor: ActorId,
+        kept: &[(u32, ChangeHash)],
+    ) -> Result<Document, EngineError> {
         let mut doc = Document::with_actor(actor);
         let mut chunk = Vec::with_capacity(CHUNK);
         let mut applied = Ok(());
@@ -115,7 +180,7 @@ impl Document {
             let changes = chunk.drain(..).map(|(c, h)| (c, Some(h)));
             doc.apply_batch(changes).map(drop)
         };
-        decode_history_each(raw, |change, hash| {
+        decode_history_kept(raw, kept, |change, hash| {
             chunk.push((change, hash));
             if chunk.len() == CHUNK && applied.is_ok() {
                 applied = apply(&mut doc, &mut chunk);

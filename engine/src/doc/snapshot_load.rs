@@ -4,13 +4,15 @@
 //! hashes: each hash needs the hashes of the change's deps, so they form one
 //! chain that the op set does not wait on.
 
+use crate::doc::snapshot::Kept;
 use crate::history::{last_op, History, NewChange};
 use crate::kept_columns::KeptColumns;
 use crate::opset::{Bulk, GiveUp, OpRec, OpSet};
 use crate::prefault::Prefault;
 use crate::{Document, EngineError};
+use mergedb_format::automerge::{hash_parts, ChangeEncoder};
 use mergedb_format::snapshot::{parse_snapshot, ChangeView, HistoryReader, PREALLOC_CHANGES};
-use mergedb_format::{encode_head, encode_view_tail, ActorId, ChangeHash};
+use mergedb_format::{ActorId, ChangeHash};
 use std::sync::mpsc::{Receiver, Sender, SyncSender};
 
 /// Below this many changes, a second thread saves less than starting it
@@ -24,24 +26,32 @@ impl Document {
     /// vouch for is applied change by change (`load_reference`), which gives
     /// the same document or the exact error.
     pub fn load(bytes: &[u8], actor: ActorId) -> Result<Document, EngineError> {
-        Document::load_history(&parse_snapshot(bytes)?.history_raw()?, actor)
+        let snapshot = parse_snapshot(bytes)?;
+        let kept = Kept::decode(snapshot.kept_chunks()?)?;
+        let raw = snapshot.history_raw()?;
+        let mut doc = match load_bulk(&raw, actor, &kept.hashes) {
+            Ok(doc) => doc,
+            Err(GiveUp) => Document::load_history_kept(&raw, actor, &kept.hashes)?,
+        };
+        kept.attach(&mut doc)?;
+        Ok(doc)
     }
 
     /// `load`, from a raw (decompressed) history section. For the fuzzer and
     /// tests, which compare it with `load_history_reference`.
     #[doc(hidden)]
     pub fn load_history(raw: &[u8], actor: ActorId) -> Result<Document, EngineError> {
-        match load_bulk(raw, actor) {
+        match load_bulk(raw, actor, &[]) {
             Ok(doc) => Ok(doc),
             Err(GiveUp) => Document::load_history_reference(raw, actor),
         }
     }
 }
 
-fn load_bulk(raw: &[u8], actor: ActorId) -> Result<Document, GiveUp> {
+fn load_bulk(raw: &[u8], actor: ActorId, kept: &[(u32, ChangeHash)]) -> Result<Document, GiveUp> {
     let reader = HistoryReader::new(raw).map_err(|_| GiveUp)?;
     let n = reader.len();
-    let history = HistoryBuilder::new(n, reader.actors());
+    let history = HistoryBuilder::new(n, kept.to_vec());
     let (mut doc, history) = if n < PARALLEL_FROM {
         let (doc, sink) = build(reader, actor, Sink::Here(Box::new(history)))?;
         match sink {
@@ -74,10 +84,10 @@ fn load_bulk(raw: &[u8], actor: ActorId) -> Result<Document, GiveUp> {
 const BLOCK: usize = 2048;
 const IN_FLIGHT: usize = 8;
 
-/// Consecutive changes: the part of each one's body after its deps
-/// (`encode_view_tail`), with what the history records of each. The hashing
-/// side writes the part before the deps from the change's place: the
-/// building side is the busier one.
+/// Consecutive changes: the part of each one's Automerge chunk body after
+/// its deps (`ChangeEncoder::encode_after_deps`), with what the history
+/// records of each. The hashing side hashes it with the deps' hashes, which
+/// only it knows.
 struct Block<'a> {
     bytes: Vec<u8>,
     /// Per change, where its part ends in `bytes`.
@@ -91,8 +101,6 @@ struct Block<'a> {
 /// A change's place in the document, which the building side gives.
 struct Place<'a> {
     actor: u32,
-    /// The change's actor's index in the section's table.
-    table_actor: u32,
     start_op: u64,
     first_op: u32,
     n_ops: u32,
@@ -121,8 +129,14 @@ impl<'a> Block<'a> {
         self.places.clear();
     }
 
-    fn push(&mut self, view: &ChangeView<'a>, table: &[ActorId], place: Place<'a>) {
-        encode_view_tail(view, table, &mut self.bytes);
+    fn push(
+        &mut self,
+        encoder: &mut ChangeEncoder,
+        view: &ChangeView<'a>,
+        table: &[ActorId],
+        place: Place<'a>,
+    ) {
+        encoder.encode_after_deps(view, table, &mut self.bytes);
         self.ends.push(self.bytes.len() as u32);
         self.deps.extend_from_slice(&view.deps);
         self.dep_ends.push(self.deps.len() as u32);
@@ -133,23 +147,21 @@ impl<'a> Block<'a> {
 /// The hashing side: hashes each change and records it in the history.
 struct HistoryBuilder {
     history: History,
-    /// The section's actor table.
-    actors: Vec<ActorId>,
-    /// The current change's deps' hashes, and the part of its body before them.
+    /// The current change's deps' hashes.
     deps: Vec<ChangeHash>,
-    head: Vec<u8>,
+    /// The hashes of changes kept as they came, by index, ascending.
+    kept: Vec<(u32, ChangeHash)>,
 }
 
 impl HistoryBuilder {
-    fn new(n: usize, actors: &[ActorId]) -> Self {
+    fn new(n: usize, kept: Vec<(u32, ChangeHash)>) -> Self {
         let mut history = History::default();
         // A hostile section can declare far more changes than it holds.
         history.reserve_unindexed(n.min(PREALLOC_CHANGES));
         HistoryBuilder {
             history,
-            actors: actors.to_vec(),
             deps: Vec::new(),
-            head: Vec::new(),
+            kept,
         }
     }
 
@@ -195,14 +207,12 @@ impl HistoryBuilder {
                 self.deps.push(self.history.hash_get(*d).ok_or(GiveUp)?);
             }
             self.deps.sort_unstable();
-            // The building side checked that the seq is the actor's next.
-            let seq = self.history.last_seq(place.actor) + 1;
-            let actor = self.actors.get(place.table_actor as usize).ok_or(GiveUp)?;
-            self.head.clear();
-            let (start, time, message) = (place.start_op, place.time, place.message);
-            encode_head(actor, seq, start, time, message, &mut self.head);
             let tail_bytes = block.bytes.get(at..tail).ok_or(GiveUp)?;
-            let hash = ChangeHash::of_parts(&self.head, &self.deps, tail_bytes);
+            let index = self.history.len() as u32;
+            let hash = match self.kept.binary_search_by_key(&index, |(i, _)| *i) {
+                Ok(at) => self.kept.get(at).ok_or(GiveUp)?.1,
+                Err(_) => hash_parts(&self.deps, tail_bytes),
+            };
             self.history.push_unindexed(NewChange {
                 hash,
                 actor: place.actor,
@@ -298,9 +308,10 @@ fn build<'a>(
         max_op: Vec::with_capacity(reader.len().min(PREALLOC_CHANGES)),
     };
     let mut block = Block::new();
+    let mut encoder = ChangeEncoder::default();
     while let Some((view, table)) = reader.next().map_err(|_| GiveUp)? {
         let place = add_change(&mut doc, &mut bulk, &mut seen, view, table)?;
-        block.push(view, table, place);
+        block.push(&mut encoder, view, table, place);
         if block.ends.len() == BLOCK {
             block = sink.take(block)?;
             sink.adopt_pages(&mut doc.ops);
@@ -347,7 +358,6 @@ fn add_change<'a>(
     }
     Ok(Place {
         actor: a,
-        table_actor: view.actor,
         start_op: view.start_op,
         first_op,
         n_ops,

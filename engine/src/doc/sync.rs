@@ -6,13 +6,12 @@
 //! the peer's filter lacks and everything that depends on them, and the
 //! hashes it names as needed.
 //!
-//! The hashes and change bytes are mergedb's own until the engine takes
-//! Automerge's (issue 13), so this core syncs mergedb with mergedb; the
-//! messages are Automerge's format already (`format::sync`).
+//! Changes travel as Automerge change chunks and document chunks, with
+//! Automerge's hashes, so this syncs with any automerge 0.12 peer.
 
 use crate::{Applied, Document, EngineError};
 use mergedb_format::sync::{decode_sync_state, encode_sync_state, Bloom, Have, Message, Version};
-use mergedb_format::{decode_change, encode_change, ChangeHash, DecodeError};
+use mergedb_format::{ChangeHash, DecodeError};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// What one side knows of one peer, for one document.
@@ -34,7 +33,23 @@ pub struct SyncState {
     pub in_flight: bool,
     /// At least one message has gone out this session.
     pub have_responded: bool,
+    /// The peer sent the flags section: it takes V2 messages.
+    pub peer_v2: bool,
 }
+
+impl SyncState {
+    fn version(&self) -> Version {
+        match self.peer_v2 {
+            true => Version::V2,
+            false => Version::V1,
+        }
+    }
+}
+
+/// The flag that asks the receiver to forget what it has sent.
+const SYNC_RESET: u8 = 1;
+/// The flag that says the sender understands `SYNC_RESET`.
+const SUPPORTS_SYNC_RESET: u8 = 4;
 
 impl SyncState {
     /// A state for a peer never synced with.
@@ -157,7 +172,10 @@ impl Document {
     }
 
     /// The next message for the peer `state` describes, or `None` when there
-    /// is nothing to tell it.
+    /// is nothing to tell it. As automerge 0.12 does, a peer that sent the
+    /// flags section gets V2 messages: the whole document (one document
+    /// chunk) when it has nothing or when the changes to send are more than
+    /// a third of the document, else the changes concatenated in one entry.
     pub fn generate_sync_message(&self, state: &mut SyncState) -> Option<Message> {
         let heads = self.heads();
         let need = self.need_for(state.their_heads.as_deref().unwrap_or(&[]));
@@ -181,27 +199,16 @@ impl Document {
                     need: Vec::new(),
                     have: vec![Have::default()],
                     changes: Vec::new(),
-                    flags: None,
+                    flags: Some(SUPPORTS_SYNC_RESET),
                 });
             }
         }
-        let hashes = match (&state.their_have, &state.their_need) {
-            (Some(have), Some(need)) => self.hashes_to_send(have, need).ok()?,
-            _ => Vec::new(),
-        };
-        let hashes: Vec<ChangeHash> = hashes
-            .into_iter()
-            .filter(|h| !state.sent_hashes.contains(h))
-            .collect();
-        let mut changes = Vec::with_capacity(hashes.len());
-        for h in &hashes {
-            changes.push(encode_change(&self.change_by_hash(h)?).ok()?);
-        }
+        let (hashes, changes, version) = self.payload(state)?;
         let heads_unchanged = state.last_sent_heads == heads;
         let heads_equal = state.their_heads.as_ref() == Some(&heads);
         if heads_unchanged
             && state.have_responded
-            && ((heads_equal && changes.is_empty()) || state.in_flight)
+            && ((heads_equal && hashes.is_empty()) || state.in_flight)
         {
             return None;
         }
@@ -210,13 +217,57 @@ impl Document {
         state.sent_hashes.extend(hashes);
         state.in_flight = true;
         Some(Message {
-            version: Version::V1,
+            version,
             heads,
             need,
             have,
             changes,
-            flags: None,
+            flags: Some(SUPPORTS_SYNC_RESET),
         })
+    }
+
+    /// What the next message carries: the hashes it sends, their chunks,
+    /// and the message version.
+    fn payload(&self, state: &SyncState) -> Option<(Vec<ChangeHash>, Vec<Vec<u8>>, Version)> {
+        let (Some(have), Some(need)) = (&state.their_have, &state.their_need) else {
+            return Some((Vec::new(), Vec::new(), state.version()));
+        };
+        if state.their_heads.as_ref().is_some_and(|h| h.is_empty()) && state.peer_v2 {
+            return Some(self.whole_document());
+        }
+        let hashes: Vec<ChangeHash> = self
+            .hashes_to_send(have, need)
+            .ok()?
+            .into_iter()
+            .filter(|h| !state.sent_hashes.contains(h))
+            .collect();
+        if state.peer_v2 && hashes.len() > self.history.len() / 3 {
+            return Some(self.whole_document());
+        }
+        let mut changes = Vec::with_capacity(hashes.len());
+        for h in &hashes {
+            changes.push(self.change_chunk(h)?);
+        }
+        if state.peer_v2 {
+            // V2 sends the chunks as one entry, which is empty if none.
+            let joined = changes.concat();
+            changes = if joined.is_empty() {
+                Vec::new()
+            } else {
+                vec![joined]
+            };
+        }
+        Some((hashes, changes, state.version()))
+    }
+
+    /// Every change, as one document chunk in a V2 message.
+    fn whole_document(&self) -> (Vec<ChangeHash>, Vec<Vec<u8>>, Version) {
+        let hashes = self.change_hashes();
+        let changes = match hashes.is_empty() {
+            true => Vec::new(),
+            false => vec![self.save_automerge()],
+        };
+        (hashes, changes, Version::V2)
     }
 
     /// Takes the peer's message: its changes are applied (all or nothing: a
@@ -227,18 +278,21 @@ impl Document {
         state: &mut SyncState,
         msg: Message,
     ) -> Result<Applied, EngineError> {
-        let changes = msg
-            .changes
-            .iter()
-            .enumerate()
-            .map(|(index, c)| {
-                decode_change(c).map_err(|source| EngineError::BadSyncChange { index, source })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(flags) = msg.flags {
+            // Sending the flags section says V2 is understood.
+            state.peer_v2 = true;
+            if flags & SYNC_RESET != 0 {
+                state.sent_hashes.clear();
+            }
+        }
+        let mut changes = Vec::with_capacity(msg.changes.len());
+        for c in &msg.changes {
+            changes.extend(self.decode_automerge(c)?);
+        }
         let before = self.heads();
         let applied = match changes.is_empty() {
             true => Applied::default(),
-            false => self.apply_changes(changes)?,
+            false => self.apply_decoded(changes)?,
         };
         state.in_flight = false;
         if !applied.applied.is_empty() {

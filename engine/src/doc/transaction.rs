@@ -7,8 +7,8 @@ use crate::opset::{KeyRef, NewOp, ObjData, Undo, NONE};
 use crate::value::{Action, Val};
 use crate::{Document, EngineError, Prop};
 use mergedb_format::{
-    encode_change_into, Change, ChangeHash, ElemId, Key, ObjId, ObjType, Op, OpAction, OpId,
-    ScalarValue,
+    automerge::encode_automerge_change_into, Change, ChangeHash, ElemId, Key, ObjId, ObjType, Op,
+    OpAction, OpId, ScalarValue,
 };
 
 /// A transaction on a document; see `Document::transaction`.
@@ -115,12 +115,13 @@ impl Transaction<'_> {
             ops: std::mem::take(&mut self.ops),
             extra: Vec::new(),
         };
-        let hash = match encode_change_into(&change, &mut self.doc.scratch) {
-            Ok(()) => ChangeHash::of_encoded(&self.doc.scratch),
-            // The ops were built from the document itself and each was checked
-            // as it was added; an invalid change here is a bug in this module.
-            Err(e) => panic!("a local change failed its own checks: {e}"),
-        };
+        // The ops were built from the document itself and each was checked
+        // as it was added; an invalid change here is a bug in this module.
+        if let Err(e) = change.check() {
+            panic!("a local change failed its own checks: {e}");
+        }
+        let doc = &mut *self.doc;
+        let hash = encode_automerge_change_into(&change, &mut doc.encoder, &mut doc.scratch);
         let history = &mut self.doc.history;
         let deps: Vec<u32> = change
             .deps

@@ -28,8 +28,8 @@ pub(crate) struct Loaded {
 impl Loaded {
     /// Puts a change's log record, at the next position, into `batch`, and
     /// counts it in the log since the last snapshot.
-    pub fn log(&mut self, batch: &mut super::Batch, key: Vec<u8>, change: &[u8]) {
-        let record = mergedb_format::encode_log_record(self.next_position, change);
+    pub fn log(&mut self, batch: &mut super::Batch, key: Vec<u8>, change: &[u8], verbatim: bool) {
+        let record = mergedb_format::encode_log_record(self.next_position, verbatim, change);
         self.next_position += 1;
         self.log_records += 1;
         self.log_bytes += record.len() as u64;

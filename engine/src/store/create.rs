@@ -48,7 +48,8 @@ impl Store {
             log_bytes: 0,
         };
         if let Some((_, bytes)) = &encoded {
-            loaded.log(&mut batch, keys::log_key(&id, &self.inner.actor, 1), bytes);
+            let key = keys::log_key(&id, &self.inner.actor, 1);
+            loaded.log(&mut batch, key, bytes, false);
         }
         let ticket = {
             let _one_step = self.inner.creating.lock();

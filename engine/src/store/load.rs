@@ -6,8 +6,8 @@ use super::cache::Loaded;
 use super::keys::{self, DocId};
 use super::store::{corrupt, is_last_of_actor, read_record};
 use super::{Batch, RecoveryMode, Store, StoreError};
+use crate::DecodedChunk;
 use crate::Document;
-use mergedb_format::{decode_change, Change};
 use std::sync::atomic::Ordering;
 
 impl Store {
@@ -34,10 +34,13 @@ impl Store {
         records.sort_unstable_by_key(|(p, _)| *p);
         let next_position = records.last().map_or(0, |(p, _)| p + 1);
         let log_records = records.len() as u64;
-        doc.apply_changes(records.into_iter().map(|(_, c)| c))?;
+        doc.apply_decoded(records.into_iter().map(|(_, c)| c).collect())?;
         let mut queued = Vec::new();
         for (key, value) in backend.scan_prefix(&keys::queue_prefix(id))? {
-            queued.push(decode_change(&value).map_err(|e| corrupt(id, &key, e))?);
+            queued.push(
+                doc.decode_chunk(&value, 0)
+                    .map_err(|e| corrupt(id, &key, e))?,
+            );
         }
         let mut loaded = Loaded {
             doc: std::sync::Arc::new(doc),
@@ -47,7 +50,7 @@ impl Store {
             log_bytes,
         };
         // Queued changes whose deps arrived before a crash apply now, and move to the log.
-        let applied = loaded.doc_mut().apply_changes(queued)?;
+        let applied = loaded.doc_mut().apply_decoded(queued)?;
         // A read-only store keeps them in memory; the next writable open moves them.
         if !applied.applied.is_empty() && self.inner.backend.read_only().is_none() {
             let batch = self.log_batch(id, &mut loaded, &applied)?;
@@ -61,7 +64,11 @@ impl Store {
     /// fails the read, unless the store recovers torn tails and it is the last
     /// record of its actor: then it is deleted, durably, and the rest is read.
     /// Also gives the bytes of the records kept.
-    fn read_log(&self, id: &DocId, recover: bool) -> Result<(Vec<(u64, Change)>, u64), StoreError> {
+    fn read_log(
+        &self,
+        id: &DocId,
+        recover: bool,
+    ) -> Result<(Vec<(u64, DecodedChunk)>, u64), StoreError> {
         let entries = self.inner.backend.scan_prefix(&keys::log_prefix(id))?;
         let mut records = Vec::with_capacity(entries.len());
         let mut bytes = 0;

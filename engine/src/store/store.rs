@@ -11,7 +11,9 @@ use super::writer::{LogWriter, Ticket};
 use super::{
     Backend, Batch, Durability, MemoryBackend, RedbBackend, Stats, StoreError, StoreOptions,
 };
-use mergedb_format::{decode_change, decode_log_record, ActorId, Change, ChangeHash};
+use crate::DecodedChunk;
+use mergedb_format::automerge::decode_automerge_change;
+use mergedb_format::{decode_log_record, ActorId, Change, ChangeHash};
 use parking_lot::{Mutex, RwLock};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -64,9 +66,11 @@ pub(crate) fn read_record(
     id: &DocId,
     key: &[u8],
     value: &[u8],
-) -> Result<(u64, Change), StoreError> {
-    let (position, bytes) = decode_log_record(value).map_err(|e| corrupt(id, key, e))?;
-    let change = decode_change(bytes).map_err(|e| corrupt(id, key, e))?;
+) -> Result<(u64, DecodedChunk), StoreError> {
+    let record = decode_log_record(value).map_err(|e| corrupt(id, key, e))?;
+    let decoded = decode_automerge_change(record.chunk).map_err(|e| corrupt(id, key, e))?;
+    let change = decoded.change;
+    change.check().map_err(|e| corrupt(id, key, e))?;
     if keys::parse_log_key(key) != Some((change.actor, change.seq)) {
         return Err(corrupt(
             id,
@@ -74,7 +78,12 @@ pub(crate) fn read_record(
             "the change's actor and seq do not match its key",
         ));
     }
-    Ok((position, change))
+    let chunk = DecodedChunk {
+        verbatim: record.verbatim.then(|| std::sync::Arc::from(record.chunk)),
+        hash: decoded.hash,
+        change,
+    };
+    Ok((record.position, chunk))
 }
 
 /// Whether the log key `key` is its actor's last: the next key, in key order,

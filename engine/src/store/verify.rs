@@ -88,7 +88,9 @@ impl Store {
         let mut positions = HashSet::new();
         let mut seqs: HashMap<ActorId, Vec<u64>> = HashMap::new();
         for (key, value) in self.inner.backend.scan_prefix(&keys::log_prefix(id))? {
-            let (position, _) = decode_log_record(&value).map_err(|e| corrupt(id, &key, e))?;
+            let position = decode_log_record(&value)
+                .map_err(|e| corrupt(id, &key, e))?
+                .position;
             if !positions.insert(position) {
                 return Err(corrupt(
                     id,

@@ -7,7 +7,7 @@ use super::reentry;
 use super::writer::Ticket;
 use super::{Batch, Commit, Store, StoreError};
 use crate::{Applied, CommitOptions, Transaction};
-use mergedb_format::{encode_change, Change};
+use mergedb_format::Change;
 
 impl Store {
     /// Runs a transaction on a document and commits it durably (as the store's
@@ -57,6 +57,7 @@ impl Store {
             &mut batch,
             keys::log_key(id, &self.inner.actor, seq),
             &bytes,
+            false,
         );
         match self.persist(batch, &mut l.pending) {
             Ok(ticket) => Ok(Commit {
@@ -82,21 +83,15 @@ impl Store {
     ) -> Result<Batch, StoreError> {
         let mut batch = Batch::new();
         for hash in &applied.applied {
-            let change = l
-                .doc
-                .change_by_hash(hash)
-                .ok_or(crate::EngineError::UnknownHash(*hash))?;
-            let bytes = encode_change(&change).map_err(crate::EngineError::from)?;
-            l.log(
-                &mut batch,
-                keys::log_key(id, &change.actor, change.seq),
-                &bytes,
-            );
+            let unknown = crate::EngineError::UnknownHash(*hash);
+            let (actor, seq) = l.doc.actor_seq_of(hash).ok_or(unknown.clone())?;
+            let bytes = l.doc.change_chunk(hash).ok_or(unknown)?;
+            let verbatim = l.doc.is_verbatim(hash);
+            l.log(&mut batch, keys::log_key(id, &actor, seq), &bytes, verbatim);
             batch.delete(keys::queue_key(id, hash));
         }
         for hash in &applied.queued {
-            if let Some(change) = l.doc.queued_change(hash) {
-                let bytes = encode_change(change).map_err(crate::EngineError::from)?;
+            if let Some(bytes) = l.doc.change_chunk(hash) {
                 batch.put(keys::queue_key(id, hash), bytes);
             }
         }

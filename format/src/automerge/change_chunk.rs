@@ -17,8 +17,9 @@
 //! The op columns read here (id, type): obj (0, actor) (0, uLEB), key
 //! (1, actor) (1, delta) (1, string), insert (3, boolean), action (4, uLEB),
 //! value (5, metadata) (5, raw), pred (7, group) (7, actor) (7, delta). A
-//! column this decoder does not know is refused, as is a compressed column
-//! (Automerge refuses those in a change too).
+//! column this decoder does not know is skipped, as automerge skips it (a
+//! document keeps such a chunk as it came); a compressed column is refused,
+//! as automerge refuses it in a change.
 
 use super::chunk::{parse_chunk, ChunkKind};
 use super::columns::{BoolColumn, ColumnSpec, DeltaColumn, RawColumn, StrColumn, UintColumn};
@@ -161,7 +162,7 @@ fn decode_body(body: &[u8], base: usize) -> Result<Change> {
     let h = header(&mut r)?;
     let cols = columns(&mut r)?;
     let extra = r.rest().to_vec();
-    let ops = Ops::new(&cols, r.offset())?.read(&h.actors)?;
+    let ops = Ops::new(&cols, r.offset())?.read(&h.actors, max_rows(body.len()))?;
     Ok(Change {
         actor: h.actors.first().copied().unwrap_or_else(ActorId::random),
         seq: h.seq,
@@ -198,18 +199,8 @@ impl<'a> Ops<'a> {
                 .find(|(s, _)| s.0 == spec)
                 .map_or(&[][..], |(_, d)| *d)
         };
-        const KNOWN: [u32; 12] = [
-            0x01, 0x02, 0x11, 0x13, 0x15, 0x34, 0x42, 0x56, 0x57, 0x70, 0x71, 0x73,
-        ];
-        if let Some((spec, _)) = cols.iter().find(|(s, _)| !KNOWN.contains(&s.0)) {
-            return Err(DecodeError::Unsupported {
-                offset,
-                what: format!(
-                    "op column {:#x} (marks and other ops mergedb does not model yet)",
-                    spec.0
-                ),
-            });
-        }
+        // A column this decoder does not know is skipped, as automerge
+        // skips it; the chunk is then not canonical and is kept as it came.
         Ok(Ops {
             obj_actor: UintColumn::new(get(0x01), "the obj actor column"),
             obj_ctr: UintColumn::new(get(0x02), "the obj counter column"),
@@ -243,10 +234,13 @@ impl<'a> Ops<'a> {
     }
 
     /// Every op: one per row of the action column.
-    fn read(mut self, actors: &[ActorId]) -> Result<Vec<Op>> {
+    fn read(mut self, actors: &[ActorId], max: usize) -> Result<Vec<Op>> {
         let mut ops = Vec::new();
         let mut index = 0;
         while let Some(action) = self.action.next()? {
+            if index >= max {
+                return Err(self.bad(index, format!("more than {max} ops for the chunk's size")));
+            }
             ops.push(self.op(index, action, actors)?);
             index += 1;
         }
@@ -327,39 +321,59 @@ impl<'a> Ops<'a> {
 
     fn value(&mut self, index: usize) -> Result<ScalarValue> {
         let meta = self.val_meta.next()?.unwrap_or(0);
-        let (len, tag) = (meta >> 4, meta & 0x0f);
-        let raw = self.val_raw.take(len)?;
-        let leb = |signed: bool| -> Result<(u64, i64)> {
-            let mut r = Reader::new(raw, 0);
-            let v = match signed {
-                true => (0, r.sleb("a value")?),
-                false => (r.uleb("a value")?, 0),
-            };
-            match r.remaining() {
-                0 => Ok(v),
-                _ => Err(self.bad(index, "a number value with bytes after it".into())),
-            }
-        };
-        Ok(match (tag, len) {
-            (0, 0) => ScalarValue::Null,
-            (1, 0) => ScalarValue::Bool(false),
-            (2, 0) => ScalarValue::Bool(true),
-            (3, _) => ScalarValue::Uint(leb(false)?.0),
-            (4, _) => ScalarValue::Int(leb(true)?.1),
-            (5, 8) => ScalarValue::F64(f64::from_le_bytes(
-                raw.try_into()
-                    .map_err(|_| self.bad(index, "a float".into()))?,
-            )),
-            (6, _) => ScalarValue::Str(Reader::utf8(raw, "a string value", self.offset)?),
-            (7, _) => ScalarValue::Bytes(raw.to_vec()),
-            (8, _) => ScalarValue::Counter(leb(true)?.1),
-            (9, _) => ScalarValue::Timestamp(leb(true)?.1),
-            (t, l) => {
-                return Err(DecodeError::Unsupported {
-                    offset: self.offset,
-                    what: format!("op {index}: value type {t} of {l} bytes"),
-                })
-            }
-        })
+        let raw = self.val_raw.take(meta >> 4)?;
+        scalar(meta, raw, self.offset).map_err(|detail| self.bad(index, detail))?
     }
+}
+
+/// The scalar that value metadata `meta` (`(len << 4) | type`) and its raw
+/// bytes give: `Err` with what is wrong for a malformed value (the caller
+/// says where), `Ok(Err)` for a type mergedb does not model.
+pub(crate) fn scalar(
+    meta: u64,
+    raw: &[u8],
+    offset: usize,
+) -> std::result::Result<Result<ScalarValue>, String> {
+    let (len, tag) = (meta >> 4, meta & 0x0f);
+    let leb = |signed: bool| -> std::result::Result<(u64, i64), String> {
+        let mut r = Reader::new(raw, 0);
+        let v = match signed {
+            true => (0, r.sleb("a value").map_err(|e| e.to_string())?),
+            false => (r.uleb("a value").map_err(|e| e.to_string())?, 0),
+        };
+        match r.remaining() {
+            0 => Ok(v),
+            _ => Err("a number value with bytes after it".into()),
+        }
+    };
+    Ok(Ok(match (tag, len) {
+        (0, 0) => ScalarValue::Null,
+        (1, 0) => ScalarValue::Bool(false),
+        (2, 0) => ScalarValue::Bool(true),
+        (3, _) => ScalarValue::Uint(leb(false)?.0),
+        (4, _) => ScalarValue::Int(leb(true)?.1),
+        (5, 8) => ScalarValue::F64(f64::from_le_bytes(
+            raw.try_into().map_err(|_| "a float".to_string())?,
+        )),
+        (6, _) => match Reader::utf8(raw, "a string value", offset) {
+            Ok(s) => ScalarValue::Str(s),
+            Err(e) => return Ok(Err(e)),
+        },
+        (7, _) => ScalarValue::Bytes(raw.to_vec()),
+        (8, _) => ScalarValue::Counter(leb(true)?.1),
+        (9, _) => ScalarValue::Timestamp(leb(true)?.1),
+        (t, l) => {
+            return Ok(Err(DecodeError::Unsupported {
+                offset,
+                what: format!("a value of type {t} and {l} bytes"),
+            }))
+        }
+    }))
+}
+
+/// The most rows a chunk of `len` bytes may declare: run-length columns
+/// let a few bytes stand for many rows, so this bounds what a decoder
+/// allocates by its input (SPEC.md §4A.6).
+pub fn max_rows(len: usize) -> usize {
+    (64 * len).clamp(1 << 16, 1 << 26)
 }

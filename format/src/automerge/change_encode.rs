@@ -13,302 +13,317 @@
 //! - a boolean column starts with a run of false (which may be 0 long);
 //! - an increment's amount is an sLEB `int` value; a make or delete op has a
 //!   null value.
+//!
+//! The encoder works on a borrowed [`ChangeView`] and keeps its buffers, so
+//! that a loader hashing a whole history, or a transaction hashing each
+//! commit, allocates nothing per change.
 
-use super::chunk::{write_chunk, ChunkKind};
-use crate::reader::{write_sleb, write_uleb};
-use crate::{ActorId, Change, ChangeHash, ElemId, Key, ObjId, ObjType, OpAction, ScalarValue};
+use super::chunk::{ChunkKind, AUTOMERGE_MAGIC};
+use super::column_write::{Bools, Delta, Rle};
+use crate::reader::{uleb_array, write_sleb, write_uleb};
+use crate::snapshot::{ActionView, ChangeView, IdRef, KeyRef, ValueRef};
+use crate::{ActorId, Change, ChangeHash, ObjType};
+use sha2::{Digest, Sha256};
 
-/// A run-length column being written: automerge's `RleEncoder` states.
-enum Rle<T> {
-    Empty,
-    InitialNulls(u64),
-    Nulls(u64),
-    Lone(T),
-    Run(T, u64),
-    Literal(T, Vec<T>),
+/// The op columns, reused from change to change.
+#[derive(Clone, Default)]
+struct Columns {
+    obj_a: Rle,
+    obj_c: Rle,
+    key_a: Rle,
+    key_c: Delta,
+    key_s: Rle,
+    insert: Bools,
+    action: Rle,
+    meta: Rle,
+    raw: Vec<u8>,
+    group: Rle,
+    pred_a: Rle,
+    pred_c: Delta,
+    scratch: Vec<u8>,
 }
 
-struct RleColumn<T> {
-    out: Vec<u8>,
-    state: Rle<T>,
-    write: fn(&T, &mut Vec<u8>),
+impl Columns {
+    fn clear(&mut self) {
+        for rle in [
+            &mut self.obj_a,
+            &mut self.obj_c,
+            &mut self.key_a,
+            &mut self.key_s,
+            &mut self.action,
+            &mut self.meta,
+            &mut self.group,
+            &mut self.pred_a,
+        ] {
+            rle.clear();
+        }
+        self.key_c.rle.clear();
+        self.key_c.last = 0;
+        self.pred_c.rle.clear();
+        self.pred_c.last = 0;
+        self.insert = Bools {
+            out: std::mem::take(&mut self.insert.out),
+            last: false,
+            count: 0,
+        };
+        self.insert.out.clear();
+        self.raw.clear();
+    }
+
+    /// The columns in spec order, each with its spec.
+    fn finished(&mut self) -> [(u32, &[u8]); 12] {
+        for rle in [
+            &mut self.obj_a,
+            &mut self.obj_c,
+            &mut self.key_a,
+            &mut self.key_c.rle,
+            &mut self.key_s,
+            &mut self.action,
+            &mut self.meta,
+            &mut self.group,
+            &mut self.pred_a,
+            &mut self.pred_c.rle,
+        ] {
+            rle.finish();
+        }
+        self.insert.finish();
+        [
+            (0x01, &self.obj_a.out),
+            (0x02, &self.obj_c.out),
+            (0x11, &self.key_a.out),
+            (0x13, &self.key_c.rle.out),
+            (0x15, &self.key_s.out),
+            (0x34, &self.insert.out),
+            (0x42, &self.action.out),
+            (0x56, &self.meta.out),
+            (0x57, &self.raw),
+            (0x70, &self.group.out),
+            (0x71, &self.pred_a.out),
+            (0x73, &self.pred_c.rle.out),
+        ]
+    }
 }
 
-impl<T: Clone + PartialEq> RleColumn<T> {
-    fn new(write: fn(&T, &mut Vec<u8>)) -> Self {
-        RleColumn {
-            out: Vec::new(),
-            state: Rle::Empty,
-            write,
+/// Encodes changes as Automerge change chunks, keeping its buffers.
+#[derive(Clone, Default)]
+pub struct ChangeEncoder {
+    cols: Columns,
+    body: Vec<u8>,
+    others: Vec<ActorId>,
+}
+
+/// The actors a view's ops name, as the change's table indexes them.
+struct Table<'t> {
+    ids: &'t [ActorId],
+    me_index: u32,
+    me: ActorId,
+    others: &'t [ActorId],
+}
+
+impl std::fmt::Debug for ChangeEncoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChangeEncoder").finish_non_exhaustive()
+    }
+}
+
+impl Table<'_> {
+    fn index(&self, id: &IdRef) -> u64 {
+        if id.actor == self.me_index {
+            return 0;
         }
-    }
-
-    fn flush_run(&mut self, v: &T, n: u64) {
-        write_sleb(&mut self.out, n as i64);
-        (self.write)(v, &mut self.out);
-    }
-
-    fn flush_nulls(&mut self, n: u64) {
-        write_sleb(&mut self.out, 0);
-        write_uleb(&mut self.out, n);
-    }
-
-    fn flush_literal(&mut self, run: Vec<T>) {
-        write_sleb(&mut self.out, -(run.len() as i64));
-        for v in &run {
-            (self.write)(v, &mut self.out);
+        let actor = self
+            .ids
+            .get(id.actor as usize)
+            .unwrap_or(&ActorId::PLACEHOLDER);
+        if *actor == self.me {
+            return 0;
         }
+        // Every actor an op names was collected before the ops are written.
+        self.others.binary_search(actor).map_or(0, |p| p as u64 + 1)
+    }
+}
+
+impl ChangeEncoder {
+    /// Encodes a checked change view as a change chunk, replacing what `out`
+    /// held, and returns its hash. The view's op ids index `actors`; `deps`
+    /// are its deps' hashes, ascending.
+    pub fn encode(
+        &mut self,
+        view: &ChangeView<'_>,
+        actors: &[ActorId],
+        deps: &[ChangeHash],
+        out: &mut Vec<u8>,
+    ) -> ChangeHash {
+        let mut body = std::mem::take(&mut self.body);
+        body.clear();
+        write_uleb(&mut body, deps.len() as u64);
+        deps.iter().for_each(|d| body.extend_from_slice(&d.0));
+        self.encode_after_deps(view, actors, &mut body);
+        let hash = frame(&body, out);
+        self.body = body;
+        hash
     }
 
-    fn null(&mut self) {
-        self.state = match std::mem::replace(&mut self.state, Rle::Empty) {
-            Rle::Empty => Rle::InitialNulls(1),
-            Rle::InitialNulls(n) => Rle::InitialNulls(n + 1),
-            Rle::Nulls(n) => Rle::Nulls(n + 1),
-            Rle::Lone(v) => {
-                self.flush_literal(vec![v]);
-                Rle::Nulls(1)
+    /// Appends the part of a checked change view's body that follows its
+    /// deps: its actor, seq, start_op, time, message, other actors, columns
+    /// and extra bytes. [`hash_parts`] hashes it with the deps.
+    pub fn encode_after_deps(
+        &mut self,
+        view: &ChangeView<'_>,
+        actors: &[ActorId],
+        body: &mut Vec<u8>,
+    ) {
+        let me = *actors
+            .get(view.actor as usize)
+            .unwrap_or(&ActorId::PLACEHOLDER);
+        self.collect_others(view, actors, &me);
+        let table = Table {
+            ids: actors,
+            me_index: view.actor,
+            me,
+            others: &self.others,
+        };
+        self.cols.clear();
+        write_ops(&mut self.cols, view, &table);
+        write_actor(body, &me);
+        write_uleb(body, view.seq);
+        write_uleb(body, view.start_op);
+        write_sleb(body, view.time);
+        let message = view.message.unwrap_or("");
+        write_uleb(body, message.len() as u64);
+        body.extend_from_slice(message.as_bytes());
+        write_uleb(body, self.others.len() as u64);
+        self.others.iter().for_each(|a| write_actor(body, a));
+        let cols = self.cols.finished();
+        let present = cols.iter().filter(|(_, d)| !d.is_empty());
+        write_uleb(body, present.clone().count() as u64);
+        for (spec, data) in present.clone() {
+            write_uleb(body, u64::from(*spec));
+            write_uleb(body, data.len() as u64);
+        }
+        present.for_each(|(_, data)| body.extend_from_slice(data));
+        body.extend_from_slice(view.extra);
+    }
+
+    fn collect_others(&mut self, view: &ChangeView<'_>, actors: &[ActorId], me: &ActorId) {
+        self.others.clear();
+        let others = &mut self.others;
+        let mut note = |id: &IdRef| {
+            if id.actor != view.actor {
+                let a = actors
+                    .get(id.actor as usize)
+                    .unwrap_or(&ActorId::PLACEHOLDER);
+                if a != me {
+                    others.push(*a);
+                }
             }
-            Rle::Run(v, n) => {
-                self.flush_run(&v, n);
-                Rle::Nulls(1)
+        };
+        for op in &view.ops {
+            if let Some(id) = &op.obj {
+                note(id);
             }
-            Rle::Literal(last, mut run) => {
-                run.push(last);
-                self.flush_literal(run);
-                Rle::Nulls(1)
+            if let KeyRef::Elem(id) = &op.key {
+                note(id);
             }
+            view.preds(op).iter().for_each(&mut note);
         }
-    }
-
-    fn value(&mut self, value: T) {
-        self.state = match std::mem::replace(&mut self.state, Rle::Empty) {
-            Rle::Empty => Rle::Lone(value),
-            Rle::Lone(other) if other == value => Rle::Run(value, 2),
-            Rle::Lone(other) => Rle::Literal(value, vec![other]),
-            Rle::Run(other, n) if other == value => Rle::Run(other, n + 1),
-            Rle::Run(other, n) => {
-                self.flush_run(&other, n);
-                Rle::Lone(value)
-            }
-            Rle::Literal(last, run) if last == value => {
-                self.flush_literal(run);
-                Rle::Run(value, 2)
-            }
-            Rle::Literal(last, mut run) => {
-                run.push(last);
-                Rle::Literal(value, run)
-            }
-            Rle::Nulls(n) | Rle::InitialNulls(n) => {
-                self.flush_nulls(n);
-                Rle::Lone(value)
-            }
-        }
-    }
-
-    fn finish(mut self) -> Vec<u8> {
-        match std::mem::replace(&mut self.state, Rle::Empty) {
-            Rle::Empty | Rle::InitialNulls(_) => {}
-            Rle::Nulls(n) => self.flush_nulls(n),
-            Rle::Lone(v) => self.flush_literal(vec![v]),
-            Rle::Run(v, n) => self.flush_run(&v, n),
-            Rle::Literal(last, mut run) => {
-                run.push(last);
-                self.flush_literal(run);
-            }
-        }
-        self.out
-    }
-}
-
-fn uleb(v: &u64, out: &mut Vec<u8>) {
-    write_uleb(out, *v);
-}
-
-fn sleb(v: &i64, out: &mut Vec<u8>) {
-    write_sleb(out, *v);
-}
-
-fn string(v: &String, out: &mut Vec<u8>) {
-    write_uleb(out, v.len() as u64);
-    out.extend_from_slice(v.as_bytes());
-}
-
-/// A delta column: the differences, run-length coded.
-struct Delta {
-    rle: RleColumn<i64>,
-    last: i64,
-}
-
-impl Delta {
-    fn new() -> Self {
-        Delta {
-            rle: RleColumn::new(sleb),
-            last: 0,
-        }
-    }
-    fn push(&mut self, v: Option<i64>) {
-        match v {
-            Some(v) => {
-                self.rle.value(v.saturating_sub(self.last));
-                self.last = v;
-            }
-            None => self.rle.null(),
+        if self.others.len() > 1 {
+            self.others.sort_unstable();
+            self.others.dedup();
         }
     }
 }
 
-/// A boolean column: alternating run lengths, from false.
-struct Bools {
-    out: Vec<u8>,
-    last: bool,
-    count: u64,
-}
-
-impl Bools {
-    fn push(&mut self, v: bool) {
-        if v == self.last {
-            self.count += 1;
-        } else {
-            write_uleb(&mut self.out, self.count);
-            self.last = v;
-            self.count = 1;
+fn write_ops(c: &mut Columns, view: &ChangeView<'_>, table: &Table<'_>) {
+    for op in &view.ops {
+        match &op.obj {
+            None => {
+                c.obj_a.null();
+                c.obj_c.null();
+            }
+            Some(id) => {
+                c.obj_a.uint(table.index(id));
+                c.obj_c.uint(id.counter);
+            }
+        }
+        match &op.key {
+            KeyRef::Map(k) => {
+                c.scratch.clear();
+                write_uleb(&mut c.scratch, k.len() as u64);
+                c.scratch.extend_from_slice(k.as_bytes());
+                c.key_s.value(&c.scratch);
+                c.key_a.null();
+                c.key_c.push(None);
+            }
+            KeyRef::Head => {
+                c.key_s.null();
+                c.key_a.null();
+                c.key_c.push(Some(0));
+            }
+            KeyRef::Elem(id) => {
+                c.key_s.null();
+                c.key_a.uint(table.index(id));
+                c.key_c.push(Some(id.counter as i64));
+            }
+        }
+        c.insert.push(op.insert);
+        let (code, val) = match op.action {
+            ActionView::Make(ObjType::Map) => (0, ValueRef::Null),
+            ActionView::Put(v) => (1, v),
+            ActionView::Make(ObjType::List) => (2, ValueRef::Null),
+            ActionView::Delete => (3, ValueRef::Null),
+            ActionView::Make(ObjType::Text) => (4, ValueRef::Null),
+            ActionView::Increment(by) => (5, ValueRef::Int(by)),
+        };
+        c.action.uint(code);
+        let meta = value(val, &mut c.raw);
+        c.meta.uint(meta);
+        let preds = view.preds(op);
+        c.group.uint(preds.len() as u64);
+        for p in preds {
+            c.pred_a.uint(table.index(p));
+            c.pred_c.push(Some(p.counter as i64));
         }
     }
-    fn finish(mut self) -> Vec<u8> {
-        if self.count > 0 {
-            write_uleb(&mut self.out, self.count);
-        }
-        self.out
-    }
 }
 
-/// The change's actor, then the others its ops name, ascending.
-fn actor_table(change: &Change) -> Vec<ActorId> {
-    let mut others: Vec<ActorId> = Vec::new();
-    for op in &change.ops {
-        if let ObjId::Op(id) = &op.obj {
-            others.push(id.actor);
-        }
-        if let Key::Seq(ElemId::Op(id)) = &op.key {
-            others.push(id.actor);
-        }
-        others.extend(op.pred.iter().map(|p| p.actor));
-    }
-    others.retain(|a| *a != change.actor);
-    others.sort_unstable();
-    others.dedup();
-    std::iter::once(change.actor).chain(others).collect()
-}
-
-/// A value's metadata `(len << 4) | type` and its bytes.
-fn value(v: &ScalarValue, raw: &mut Vec<u8>) -> u64 {
+/// A value's metadata `(len << 4) | type`, its bytes appended to `raw`.
+pub(crate) fn value(v: ValueRef<'_>, raw: &mut Vec<u8>) -> u64 {
     let start = raw.len();
     let tag = match v {
-        ScalarValue::Null => 0,
-        ScalarValue::Bool(false) => 1,
-        ScalarValue::Bool(true) => 2,
-        ScalarValue::Uint(u) => {
-            write_uleb(raw, *u);
+        ValueRef::Null => 0,
+        ValueRef::Bool(false) => 1,
+        ValueRef::Bool(true) => 2,
+        ValueRef::Uint(u) => {
+            write_uleb(raw, u);
             3
         }
-        ScalarValue::Int(i) => {
-            write_sleb(raw, *i);
+        ValueRef::Int(i) => {
+            write_sleb(raw, i);
             4
         }
-        ScalarValue::F64(f) => {
+        ValueRef::F64(f) => {
             raw.extend_from_slice(&f.to_le_bytes());
             5
         }
-        ScalarValue::Str(s) => {
+        ValueRef::Str(s) => {
             raw.extend_from_slice(s.as_bytes());
             6
         }
-        ScalarValue::Bytes(b) => {
+        ValueRef::Bytes(b) => {
             raw.extend_from_slice(b);
             7
         }
-        ScalarValue::Counter(c) => {
-            write_sleb(raw, *c);
+        ValueRef::Counter(c) => {
+            write_sleb(raw, c);
             8
         }
-        ScalarValue::Timestamp(t) => {
-            write_sleb(raw, *t);
+        ValueRef::Timestamp(t) => {
+            write_sleb(raw, t);
             9
         }
     };
     (((raw.len() - start) as u64) << 4) | tag
-}
-
-/// The op columns, in spec order, each with its spec.
-fn columns(change: &Change, actors: &[ActorId]) -> Vec<(u32, Vec<u8>)> {
-    let index = |a: &ActorId| actors.iter().position(|x| x == a).unwrap_or(0) as u64;
-    let (mut obj_a, mut obj_c) = (RleColumn::new(uleb), RleColumn::new(uleb));
-    let (mut key_a, mut key_c, mut key_s) =
-        (RleColumn::new(uleb), Delta::new(), RleColumn::new(string));
-    let mut insert = Bools {
-        out: Vec::new(),
-        last: false,
-        count: 0,
-    };
-    let mut action = RleColumn::new(uleb);
-    let (mut meta, mut raw) = (RleColumn::new(uleb), Vec::new());
-    let (mut group, mut pred_a, mut pred_c) =
-        (RleColumn::new(uleb), RleColumn::new(uleb), Delta::new());
-    for op in &change.ops {
-        match &op.obj {
-            ObjId::Root => (obj_a.null(), obj_c.null()),
-            ObjId::Op(id) => (obj_a.value(index(&id.actor)), obj_c.value(id.counter)),
-        };
-        match &op.key {
-            Key::Map(k) => {
-                key_s.value(k.clone());
-                key_a.null();
-                key_c.push(None);
-            }
-            Key::Seq(ElemId::Head) => {
-                key_s.null();
-                key_a.null();
-                key_c.push(Some(0));
-            }
-            Key::Seq(ElemId::Op(id)) => {
-                key_s.null();
-                key_a.value(index(&id.actor));
-                key_c.push(Some(id.counter as i64));
-            }
-        }
-        insert.push(op.insert);
-        let (code, val) = match &op.action {
-            OpAction::MakeObject(ObjType::Map) => (0, ScalarValue::Null),
-            OpAction::Put(v) => (1, v.clone()),
-            OpAction::MakeObject(ObjType::List) => (2, ScalarValue::Null),
-            OpAction::Delete => (3, ScalarValue::Null),
-            OpAction::MakeObject(ObjType::Text) => (4, ScalarValue::Null),
-            OpAction::Increment(by) => (5, ScalarValue::Int(*by)),
-        };
-        action.value(code);
-        meta.value(value(&val, &mut raw));
-        group.value(op.pred.len() as u64);
-        for p in &op.pred {
-            pred_a.value(index(&p.actor));
-            pred_c.push(Some(p.counter as i64));
-        }
-    }
-    let cols = [
-        (0x01, obj_a.finish()),
-        (0x02, obj_c.finish()),
-        (0x11, key_a.finish()),
-        (0x13, key_c.rle.finish()),
-        (0x15, key_s.finish()),
-        (0x34, insert.finish()),
-        (0x42, action.finish()),
-        (0x56, meta.finish()),
-        (0x57, raw),
-        (0x70, group.finish()),
-        (0x71, pred_a.finish()),
-        (0x73, pred_c.rle.finish()),
-    ];
-    cols.into_iter().filter(|(_, d)| !d.is_empty()).collect()
 }
 
 fn write_actor(out: &mut Vec<u8>, a: &ActorId) {
@@ -316,36 +331,58 @@ fn write_actor(out: &mut Vec<u8>, a: &ActorId) {
     out.extend_from_slice(a.as_bytes());
 }
 
-/// The change as an Automerge change chunk, and its hash.
+/// Frames a change chunk's body into `out`, replacing what it held, and
+/// returns its hash.
+fn frame(body: &[u8], out: &mut Vec<u8>) -> ChangeHash {
+    let (len, n) = uleb_array(body.len() as u64);
+    let len = len.get(..n).unwrap_or_default();
+    let mut hasher = Sha256::new();
+    hasher.update([ChunkKind::Change.byte()]);
+    hasher.update(len);
+    hasher.update(body);
+    let hash = ChangeHash(hasher.finalize().into());
+    out.clear();
+    out.reserve(9 + n + body.len());
+    out.extend_from_slice(&AUTOMERGE_MAGIC);
+    out.extend_from_slice(hash.0.get(..4).unwrap_or_default());
+    out.push(ChunkKind::Change.byte());
+    out.extend_from_slice(len);
+    out.extend_from_slice(body);
+    hash
+}
+
+/// The hash of the change chunk whose body is the deps (ascending), then
+/// `after_deps` as [`ChangeEncoder::encode_after_deps`] wrote it: the same
+/// as encoding it whole, without building the chunk.
+pub fn hash_parts(deps: &[ChangeHash], after_deps: &[u8]) -> ChangeHash {
+    let (n, n_len) = uleb_array(deps.len() as u64);
+    let n = n.get(..n_len).unwrap_or_default();
+    let body_len = n.len() + 32 * deps.len() + after_deps.len();
+    let (len, len_len) = uleb_array(body_len as u64);
+    let mut hasher = Sha256::new();
+    hasher.update([ChunkKind::Change.byte()]);
+    hasher.update(len.get(..len_len).unwrap_or_default());
+    hasher.update(n);
+    deps.iter().for_each(|d| hasher.update(d.0));
+    hasher.update(after_deps);
+    ChangeHash(hasher.finalize().into())
+}
+
+/// The change as an Automerge change chunk, and its hash. The change must
+/// be valid ([`Change::check`]); an invalid one gets some encoding.
 pub fn encode_automerge_change(change: &Change) -> (Vec<u8>, ChangeHash) {
-    let actors = actor_table(change);
-    let cols = columns(change, &actors);
-    let mut body = Vec::new();
-    write_uleb(&mut body, change.deps.len() as u64);
-    for d in &change.deps {
-        body.extend_from_slice(&d.0);
-    }
-    write_actor(&mut body, &change.actor);
-    write_uleb(&mut body, change.seq);
-    write_uleb(&mut body, change.start_op);
-    write_sleb(&mut body, change.time);
-    let message = change.message.as_deref().unwrap_or("");
-    write_uleb(&mut body, message.len() as u64);
-    body.extend_from_slice(message.as_bytes());
-    write_uleb(&mut body, actors.len().saturating_sub(1) as u64);
-    for a in actors.iter().skip(1) {
-        write_actor(&mut body, a);
-    }
-    write_uleb(&mut body, cols.len() as u64);
-    for (spec, data) in &cols {
-        write_uleb(&mut body, u64::from(*spec));
-        write_uleb(&mut body, data.len() as u64);
-    }
-    for (_, data) in &cols {
-        body.extend_from_slice(data);
-    }
-    body.extend_from_slice(&change.extra);
     let mut out = Vec::new();
-    let hash = write_chunk(ChunkKind::Change, &body, &mut out);
+    let hash = encode_automerge_change_into(change, &mut ChangeEncoder::default(), &mut out);
     (out, hash)
+}
+
+/// [`encode_automerge_change`] into `out`, with an encoder that is reused.
+pub fn encode_automerge_change_into(
+    change: &Change,
+    encoder: &mut ChangeEncoder,
+    out: &mut Vec<u8>,
+) -> ChangeHash {
+    let mut actors = Vec::new();
+    let view = ChangeView::of_change(change, &mut actors);
+    encoder.encode(&view, &actors, &change.deps, out)
 }

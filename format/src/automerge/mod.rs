@@ -8,10 +8,16 @@
 pub mod change_chunk;
 mod change_encode;
 pub mod chunk;
+mod column_write;
 mod columns;
+pub mod document;
+pub mod document_changes;
+pub mod document_decode;
 
 pub use change_chunk::{decode_automerge_change, AutomergeChange};
-pub use change_encode::encode_automerge_change;
+pub use change_encode::{
+    encode_automerge_change, encode_automerge_change_into, hash_parts, ChangeEncoder,
+};
 pub use chunk::{
     chunk_hash, deflate, inflate, parse_chunk, split_chunks, write_chunk, Chunk, ChunkKind,
     AUTOMERGE_MAGIC, MAX_INFLATED,

@@ -11,8 +11,9 @@ mod history;
 mod state;
 
 pub use history::{
-    decode_history, decode_history_each, hash_history, ActionView, ChangeRef, ChangeView,
-    HistoryReader, HistoryWriter, IdRef, KeyRef, OpRef, OpView, ValueRef, PREALLOC_CHANGES,
+    decode_history, decode_history_each, decode_history_kept, hash_history, ActionView, ChangeRef,
+    ChangeView, HistoryReader, HistoryWriter, IdRef, KeyRef, OpRef, OpView, ValueRef,
+    PREALLOC_CHANGES,
 };
 pub use state::{decode_state, encode_state, DocState, StateBody, StateObject, StateValue};
 
@@ -25,11 +26,12 @@ type Result<T> = std::result::Result<T, DecodeError>;
 /// The first four bytes of every snapshot: "MDBS".
 pub const SNAPSHOT_MAGIC: [u8; 4] = *b"MDBS";
 /// The snapshot format version that this build writes and reads.
-pub const SNAPSHOT_VERSION: u8 = 1;
+pub const SNAPSHOT_VERSION: u8 = 2;
 /// The largest decompressed section accepted: 256 MiB.
 pub const MAX_SECTION_LEN: u64 = 256 << 20;
 const KIND_STATE: u8 = 1;
 const KIND_HISTORY: u8 = 2;
+const KIND_KEPT: u8 = 3;
 const HEADER_LEN: usize = 8;
 /// The state section is small (about the size of the visible text), so a
 /// high level costs little; the history is several times larger, and above
@@ -46,6 +48,8 @@ const HISTORY_LEVEL: i32 = 4;
 pub struct Snapshot<'a> {
     state: Section<'a>,
     history: Section<'a>,
+    /// The chunks kept as they came (SPEC.md §4.6), if any.
+    kept: Option<Section<'a>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -114,6 +118,37 @@ impl Snapshot<'_> {
         self.history.decompress(Some(&state))
     }
 
+    /// The change chunks kept as they came: the history index of each
+    /// change, ascending, and its chunk, not yet parsed (SPEC.md §4.6).
+    pub fn kept_chunks(&self) -> Result<Vec<(u32, Vec<u8>)>> {
+        let Some(kept) = &self.kept else {
+            return Ok(Vec::new());
+        };
+        let raw = kept.decompress(None)?;
+        let mut r = Reader::new(&raw, 0);
+        let at = r.offset();
+        let n = r.uleb("kept chunk count")?;
+        let n = r.check_fits(n, 2, "kept chunks", at)?;
+        let mut out: Vec<(u32, Vec<u8>)> = Vec::with_capacity(n);
+        for _ in 0..n {
+            let at = r.offset();
+            let index = r.uleb("kept chunk index")?;
+            let index = u32::try_from(index)
+                .ok()
+                .filter(|i| out.last().is_none_or(|(last, _)| i > last))
+                .ok_or(DecodeError::BadKeptChunks { offset: at })?;
+            let bytes = r.len_prefixed("kept chunk")?;
+            out.push((index, bytes.to_vec()));
+        }
+        if r.remaining() > 0 {
+            return Err(DecodeError::TrailingBytes {
+                offset: r.offset(),
+                count: r.remaining(),
+            });
+        }
+        Ok(out)
+    }
+
     /// The compressed sizes of the state and history sections.
     pub fn section_sizes(&self) -> (usize, usize) {
         (self.state.compressed.len(), self.history.compressed.len())
@@ -138,13 +173,21 @@ pub fn parse_snapshot(bytes: &[u8]) -> Result<Snapshot<'_>> {
     reserved(&mut r, 3, "snapshot header")?;
     let state = section(&mut r, KIND_STATE, "state")?;
     let history = section(&mut r, KIND_HISTORY, "history")?;
+    let kept = match r.remaining() {
+        0 => None,
+        _ => Some(section(&mut r, KIND_KEPT, "kept chunks")?),
+    };
     if r.remaining() > 0 {
         return Err(DecodeError::TrailingBytes {
             offset: r.offset(),
             count: r.remaining(),
         });
     }
-    Ok(Snapshot { state, history })
+    Ok(Snapshot {
+        state,
+        history,
+        kept,
+    })
 }
 
 fn reserved(r: &mut Reader<'_>, n: usize, field: &'static str) -> Result<()> {
@@ -225,10 +268,7 @@ pub fn encode_snapshot(
 ) -> std::result::Result<Vec<u8>, SnapshotTooLarge> {
     let state_raw = encode_state(state);
     let history = CompressedHistory::new(&history.raw(), &state_raw)?;
-    Ok(assemble_snapshot(
-        &CompressedState::new(&state_raw)?,
-        &history,
-    ))
+    assemble_snapshot(&CompressedState::new(&state_raw)?, &history, &[])
 }
 
 /// A state section, compressed and framed. The two sections are compressed
@@ -261,14 +301,30 @@ impl CompressedHistory {
     }
 }
 
-/// Writes a snapshot from its two sections.
-pub fn assemble_snapshot(state: &CompressedState, history: &CompressedHistory) -> Vec<u8> {
+/// Writes a snapshot from its two sections, and the chunks kept as they
+/// came (history index, chunk; ascending by index), in a third section if
+/// there are any.
+pub fn assemble_snapshot(
+    state: &CompressedState,
+    history: &CompressedHistory,
+    kept: &[(u32, &[u8])],
+) -> std::result::Result<Vec<u8>, SnapshotTooLarge> {
     let mut out = Vec::with_capacity(HEADER_LEN + state.0.len() + history.0.len());
     out.extend_from_slice(&SNAPSHOT_MAGIC);
     out.extend_from_slice(&[SNAPSHOT_VERSION, 0, 0, 0]);
     out.extend_from_slice(&state.0);
     out.extend_from_slice(&history.0);
-    out
+    if !kept.is_empty() {
+        let mut raw = Vec::new();
+        crate::reader::write_uleb(&mut raw, kept.len() as u64);
+        for (index, chunk) in kept {
+            crate::reader::write_uleb(&mut raw, u64::from(*index));
+            crate::reader::write_uleb(&mut raw, chunk.len() as u64);
+            raw.extend_from_slice(chunk);
+        }
+        write_section(&mut out, KIND_KEPT, "kept chunks", &raw, None)?;
+    }
+    Ok(out)
 }
 
 fn write_section(

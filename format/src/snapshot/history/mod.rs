@@ -12,7 +12,8 @@ mod view;
 mod write;
 
 pub use read::{
-    decode_history, decode_history_each, hash_history, HistoryReader, PREALLOC_CHANGES,
+    decode_history, decode_history_each, decode_history_kept, hash_history, HistoryReader,
+    PREALLOC_CHANGES,
 };
 pub use view::{ActionView, ChangeView, OpView, ValueRef};
 pub use write::{ChangeRef, HistoryWriter, IdRef, KeyRef, OpRef};

@@ -2,10 +2,11 @@
 
 use super::view::{ActionView, ChangeView, ValueRef};
 use super::*;
+use crate::automerge::{hash_parts, ChangeEncoder};
 use crate::change_layout::*;
 use crate::reader::Reader;
 use crate::snapshot::columns::{read_actors, ColumnReader};
-use crate::{encode_view_parts, ActorId, Change, ChangeHash, DecodeError, InvalidChange};
+use crate::{ActorId, Change, ChangeHash, DecodeError, InvalidChange};
 
 type Result<T> = std::result::Result<T, DecodeError>;
 
@@ -30,9 +31,21 @@ pub fn decode_history(raw: &[u8]) -> Result<Vec<(Change, ChangeHash)>> {
 /// as soon as it is decoded, in order; on an error, the changes already
 /// handed over stay handed over. A loader can apply them while the rest
 /// decodes.
-pub fn decode_history_each(raw: &[u8], mut each: impl FnMut(Change, ChangeHash)) -> Result<()> {
+pub fn decode_history_each(raw: &[u8], each: impl FnMut(Change, ChangeHash)) -> Result<()> {
+    decode_history_kept(raw, &[], each)
+}
+
+/// [`decode_history_each`], where the changes at the given indices (kept as
+/// they came, SPEC.md §4.6) have the given hashes instead of those of their
+/// canonical encoding. `kept` is ascending by index.
+pub fn decode_history_kept(
+    raw: &[u8],
+    kept: &[(u32, ChangeHash)],
+    mut each: impl FnMut(Change, ChangeHash),
+) -> Result<()> {
     let mut reader = HistoryReader::new(raw)?;
     let mut hasher = Hasher::with_capacity(reader.len().min(PREALLOC_CHANGES));
+    hasher.kept = kept;
     while let Some((view, actors)) = reader.next()? {
         let hash = hasher.hash(view, actors);
         each(view.to_change(actors, hasher.deps.clone()), hash);
@@ -54,19 +67,24 @@ pub fn hash_history(raw: &[u8]) -> Result<Vec<ChangeHash>> {
 
 /// Hashes a history's changes in order: a change's encoding holds its deps'
 /// hashes, so each needs the hashes before it.
-struct Hasher {
+struct Hasher<'k> {
+    /// Changes named by the hash of the bytes they came in (by index).
+    kept: &'k [(u32, ChangeHash)],
     hashes: Vec<ChangeHash>,
     /// The last change's deps, ascending.
     deps: Vec<ChangeHash>,
     parts: Vec<u8>,
+    encoder: ChangeEncoder,
 }
 
-impl Hasher {
+impl Hasher<'_> {
     fn with_capacity(n: usize) -> Self {
         Hasher {
+            kept: &[],
             hashes: Vec::with_capacity(n),
             deps: Vec::new(),
             parts: Vec::new(),
+            encoder: ChangeEncoder::default(),
         }
     }
 
@@ -78,9 +96,13 @@ impl Hasher {
             .extend(view.deps.iter().filter_map(|d| hashes.get(*d as usize)));
         self.deps.sort_unstable();
         self.parts.clear();
-        let head = encode_view_parts(view, actors, &mut self.parts);
-        let (head, tail) = self.parts.split_at(head.min(self.parts.len()));
-        let hash = ChangeHash::of_parts(head, &self.deps, tail);
+        self.encoder
+            .encode_after_deps(view, actors, &mut self.parts);
+        let index = self.hashes.len() as u32;
+        let hash = match self.kept.binary_search_by_key(&index, |(i, _)| *i) {
+            Ok(at) => self.kept.get(at).map_or(ChangeHash([0; 32]), |(_, h)| *h),
+            Err(_) => hash_parts(&self.deps, &self.parts),
+        };
         self.hashes.push(hash);
         hash
     }

@@ -1,0 +1,485 @@
+//! Automerge's document chunk, for reading (SPEC.md §4A.5): parsed, its
+//! checksum verified, its columns inflated (within `MAX_INFLATED` in all)
+//! and decoded into rows. Turning the rows back into changes is
+//! `document_changes`.
+
+use super::change_chunk::{max_rows, scalar};
+use super::chunk::{inflate, Chunk, ChunkKind, MAX_INFLATED};
+use super::columns::{BoolColumn, ColumnSpec, DeltaColumn, RawColumn, StrColumn, UintColumn};
+use crate::reader::Reader;
+use crate::snapshot::IdRef;
+use crate::{ActorId, ChangeHash, DecodeError, ObjType, ScalarValue};
+
+type Result<T> = std::result::Result<T, DecodeError>;
+
+/// One change's row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DocChange {
+    /// Its actor's index in the document's table.
+    pub actor: u32,
+    /// Its seq.
+    pub seq: u64,
+    /// Its last op's counter.
+    pub max_op: u64,
+    /// Its time.
+    pub time: i64,
+    /// Its message.
+    pub message: Option<String>,
+    /// The rows of its deps.
+    pub deps: Vec<u32>,
+    /// Its extra bytes.
+    pub extra: Vec<u8>,
+}
+
+/// An op's key, as a document chunk holds it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DocKey {
+    /// A map key.
+    Map(String),
+    /// The head of a list.
+    Head,
+    /// A list element: the id of its insert op.
+    Elem(IdRef),
+}
+
+/// What an op of a document chunk does (a chunk holds no delete).
+#[derive(Clone, Debug, PartialEq)]
+pub enum DocAction {
+    /// Makes an object.
+    Make(ObjType),
+    /// Puts a value.
+    Put(ScalarValue),
+    /// Increments a counter.
+    Increment(i64),
+}
+
+/// One op's row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DocOp {
+    /// Its id.
+    pub id: IdRef,
+    /// Its object: `None` for the root.
+    pub obj: Option<IdRef>,
+    /// Its key.
+    pub key: DocKey,
+    /// Whether it inserts.
+    pub insert: bool,
+    /// What it does.
+    pub action: DocAction,
+    /// Its successors: `succ[succ_at..succ_at + succ_len]` of the document.
+    pub succ_at: u32,
+    /// How many successors it has.
+    pub succ_len: u32,
+}
+
+/// A document chunk's rows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DocumentChunk {
+    /// The actor table, which every row's actor indices name.
+    pub actors: Vec<ActorId>,
+    /// The heads it declares.
+    pub heads: Vec<ChangeHash>,
+    /// The changes, one per row.
+    pub changes: Vec<DocChange>,
+    /// The ops, in document order.
+    pub ops: Vec<DocOp>,
+    /// Every op's successors, one after another.
+    pub succ: Vec<IdRef>,
+}
+
+impl DocumentChunk {
+    /// The successors of `op`.
+    pub fn succ_of(&self, op: &DocOp) -> &[IdRef] {
+        let at = op.succ_at as usize;
+        self.succ
+            .get(at..at + op.succ_len as usize)
+            .unwrap_or_default()
+    }
+}
+
+/// Decodes a document chunk, after verifying its checksum.
+pub fn decode_document(chunk: &Chunk<'_>) -> Result<DocumentChunk> {
+    if chunk.kind != ChunkKind::Document {
+        return Err(DecodeError::WrongChunkType {
+            found: chunk.kind.byte(),
+            offset: chunk.offset + 8,
+        });
+    }
+    chunk.verify()?;
+    let base = chunk.offset + (chunk.bytes.len() - chunk.body.len());
+    let mut r = Reader::new(chunk.body, 0);
+    let actors = read_actors(&mut r)?;
+    let at = r.offset();
+    let n = r.uleb("the head count")?;
+    let n = r.check_fits(n, 32, "the heads", at)?;
+    let mut heads = Vec::with_capacity(n);
+    for _ in 0..n {
+        heads.push(ChangeHash(r.array("a head")?));
+    }
+    let change_meta = read_meta(&mut r)?;
+    let op_meta = read_meta(&mut r)?;
+    let mut budget = MAX_INFLATED;
+    let change_cols = read_data(&mut r, &change_meta, &mut budget, base)?;
+    let op_cols = read_data(&mut r, &op_meta, &mut budget, base)?;
+    // Older writers leave the head indices out; mergedb does not need them.
+    for _ in 0..heads.len() {
+        if r.remaining() == 0 {
+            break;
+        }
+        r.uleb("a head index")?;
+    }
+    if r.remaining() > 0 {
+        return Err(DecodeError::TrailingBytes {
+            offset: base + r.offset(),
+            count: r.remaining(),
+        });
+    }
+    let max = max_rows(chunk.bytes.len());
+    let changes = read_changes(&change_cols, actors.len(), max, base)?;
+    let (ops, succ) = read_ops(&op_cols, actors.len(), max, base)?;
+    Ok(DocumentChunk {
+        actors,
+        heads,
+        changes,
+        ops,
+        succ,
+    })
+}
+
+fn read_actors(r: &mut Reader<'_>) -> Result<Vec<ActorId>> {
+    let at = r.offset();
+    let n = r.uleb("the actor count")?;
+    let n = r.check_fits(n, 2, "the actors", at)?;
+    let mut actors = Vec::with_capacity(n);
+    for _ in 0..n {
+        let at = r.offset();
+        let bytes = r.len_prefixed("an actor id")?;
+        actors.push(
+            ActorId::new(bytes).map_err(|_| DecodeError::BadActorLength {
+                offset: at,
+                len: u8::try_from(bytes.len()).unwrap_or(u8::MAX),
+            })?,
+        );
+    }
+    Ok(actors)
+}
+
+/// Column metadata: (spec, length, where), specs ascending.
+fn read_meta(r: &mut Reader<'_>) -> Result<Vec<(ColumnSpec, u64, usize)>> {
+    let at = r.offset();
+    let n = r.uleb("the column count")?;
+    let n = r.check_fits(n, 2, "the column metadata", at)?;
+    let mut meta: Vec<(ColumnSpec, u64, usize)> = Vec::with_capacity(n);
+    for _ in 0..n {
+        let at = r.offset();
+        let spec = r.uleb("a column spec")?;
+        let spec = ColumnSpec(u32::try_from(spec).map_err(|_| DecodeError::BadColumn {
+            offset: at,
+            detail: format!("column spec {spec} does not fit in 32 bits"),
+        })?);
+        if meta
+            .last()
+            .is_some_and(|(l, _, _)| l.normal() >= spec.normal())
+        {
+            return Err(DecodeError::BadColumn {
+                offset: at,
+                detail: format!("column spec {:#x} is out of order", spec.0),
+            });
+        }
+        let len = r.uleb("a column length")?;
+        meta.push((spec, len, at));
+    }
+    Ok(meta)
+}
+
+/// Each column's bytes, inflated if compressed.
+fn read_data(
+    r: &mut Reader<'_>,
+    meta: &[(ColumnSpec, u64, usize)],
+    budget: &mut usize,
+    base: usize,
+) -> Result<Vec<(u32, Vec<u8>)>> {
+    let mut out = Vec::with_capacity(meta.len());
+    for (spec, len, at) in meta {
+        let len = r.check_fits(*len, 1, "a column's data", *at)?;
+        let data = r.fixed(len, "a column's data")?;
+        let data = match spec.deflate() {
+            true => {
+                let inflated = inflate(data, base + at)?;
+                *budget = budget
+                    .checked_sub(inflated.len())
+                    .ok_or(DecodeError::Inflate {
+                        offset: base + at,
+                        detail: format!("the columns inflate past {MAX_INFLATED} bytes"),
+                    })?;
+                inflated
+            }
+            false => data.to_vec(),
+        };
+        out.push((spec.normal().0, data));
+    }
+    Ok(out)
+}
+
+fn col(cols: &[(u32, Vec<u8>)], spec: u32) -> &[u8] {
+    cols.iter()
+        .find(|(s, _)| *s == spec)
+        .map_or(&[][..], |(_, d)| &d[..])
+}
+
+fn bad(base: usize, what: &str, row: usize, detail: &str) -> DecodeError {
+    DecodeError::BadColumn {
+        offset: base,
+        detail: format!("{what} {row}: {detail}"),
+    }
+}
+
+fn actor_index(v: Option<u64>, n: usize, what: &str, row: usize, base: usize) -> Result<u32> {
+    match v {
+        Some(a) if a < n as u64 => Ok(a as u32),
+        Some(a) => Err(bad(
+            base,
+            what,
+            row,
+            &format!("actor index {a} is past the {n} actors"),
+        )),
+        None => Err(bad(base, what, row, "an id without its actor")),
+    }
+}
+
+fn counter(v: Option<i64>, what: &str, row: usize, base: usize) -> Result<u64> {
+    v.and_then(|c| u64::try_from(c).ok())
+        .ok_or_else(|| bad(base, what, row, "a missing or negative counter"))
+}
+
+fn read_changes(
+    cols: &[(u32, Vec<u8>)],
+    n_actors: usize,
+    max: usize,
+    base: usize,
+) -> Result<Vec<DocChange>> {
+    let mut actor = UintColumn::new(col(cols, 0x01), "the change actor column");
+    let mut seq = DeltaColumn::new(col(cols, 0x03), "the seq column");
+    let mut max_op = DeltaColumn::new(col(cols, 0x13), "the max op column");
+    let mut time = DeltaColumn::new(col(cols, 0x23), "the time column");
+    let mut message = StrColumn::new(col(cols, 0x35), "the message column");
+    let mut deps_n = UintColumn::new(col(cols, 0x40), "the deps count column");
+    let mut deps = DeltaColumn::new(col(cols, 0x43), "the deps column");
+    let mut extra_meta = UintColumn::new(col(cols, 0x56), "the extra metadata column");
+    let mut extra = RawColumn::new(col(cols, 0x57));
+    let mut out = Vec::new();
+    while let Some(a) = actor.next()? {
+        let row = out.len();
+        if row >= max {
+            return Err(bad(
+                base,
+                "change",
+                row,
+                "more changes than the chunk's size allows",
+            ));
+        }
+        let a = actor_index(Some(a), n_actors, "change", row, base)?;
+        let seq = counter(seq.next()?, "change", row, base)?;
+        let max_op = counter(max_op.next()?, "change", row, base)?;
+        let time = time.next()?.unwrap_or(0);
+        let message = message
+            .next()?
+            .filter(|m| !m.is_empty())
+            .map(str::to_string);
+        let n = deps_n.next()?.unwrap_or(0);
+        if n > row as u64 {
+            return Err(bad(base, "change", row, "more deps than earlier changes"));
+        }
+        let mut d = Vec::new();
+        for _ in 0..n {
+            let dep = deps.next()?.and_then(|v| u32::try_from(v).ok());
+            match dep {
+                Some(dep) if (dep as usize) < row => d.push(dep),
+                _ => {
+                    return Err(bad(
+                        base,
+                        "change",
+                        row,
+                        "a dep that is not an earlier change",
+                    ))
+                }
+            }
+        }
+        let meta = extra_meta.next()?.unwrap_or(7);
+        if meta & 0x0f != 7 && meta != 0 {
+            return Err(bad(base, "change", row, "extra bytes that are not bytes"));
+        }
+        let extra = extra.take(meta >> 4)?.to_vec();
+        out.push(DocChange {
+            actor: a,
+            seq,
+            max_op,
+            time,
+            message,
+            deps: d,
+            extra,
+        });
+    }
+    Ok(out)
+}
+
+/// The op rows, and their successors.
+fn read_ops(
+    cols: &[(u32, Vec<u8>)],
+    n_actors: usize,
+    max: usize,
+    base: usize,
+) -> Result<(Vec<DocOp>, Vec<IdRef>)> {
+    let mut c = OpCols::new(cols, max);
+    let mut ops = Vec::new();
+    let mut succ = Vec::new();
+    while let Some(action) = c.action.next()? {
+        let row = ops.len();
+        if row >= max {
+            return Err(bad(
+                base,
+                "op",
+                row,
+                "more ops than the chunk's size allows",
+            ));
+        }
+        ops.push(c.op(row, action, n_actors, base, &mut succ)?);
+    }
+    Ok((ops, succ))
+}
+
+struct OpCols<'a> {
+    obj_a: UintColumn<'a>,
+    obj_c: UintColumn<'a>,
+    key_a: UintColumn<'a>,
+    key_c: DeltaColumn<'a>,
+    key_s: StrColumn<'a>,
+    id_a: UintColumn<'a>,
+    id_c: DeltaColumn<'a>,
+    insert: BoolColumn<'a>,
+    action: UintColumn<'a>,
+    meta: UintColumn<'a>,
+    raw: RawColumn<'a>,
+    succ_n: UintColumn<'a>,
+    succ_a: UintColumn<'a>,
+    succ_c: DeltaColumn<'a>,
+    /// Whether the chunk has mark columns, which mergedb does not model.
+    marks: bool,
+    /// The most rows (and successors of one op) the chunk may declare.
+    max: usize,
+}
+
+impl<'a> OpCols<'a> {
+    fn new(cols: &'a [(u32, Vec<u8>)], max: usize) -> Self {
+        OpCols {
+            obj_a: UintColumn::new(col(cols, 0x01), "the obj actor column"),
+            obj_c: UintColumn::new(col(cols, 0x02), "the obj counter column"),
+            key_a: UintColumn::new(col(cols, 0x11), "the key actor column"),
+            key_c: DeltaColumn::new(col(cols, 0x13), "the key counter column"),
+            key_s: StrColumn::new(col(cols, 0x15), "the key string column"),
+            id_a: UintColumn::new(col(cols, 0x21), "the id actor column"),
+            id_c: DeltaColumn::new(col(cols, 0x23), "the id counter column"),
+            insert: BoolColumn::new(col(cols, 0x34), "the insert column"),
+            action: UintColumn::new(col(cols, 0x42), "the action column"),
+            meta: UintColumn::new(col(cols, 0x56), "the value metadata column"),
+            raw: RawColumn::new(col(cols, 0x57)),
+            succ_n: UintColumn::new(col(cols, 0x80), "the succ count column"),
+            succ_a: UintColumn::new(col(cols, 0x81), "the succ actor column"),
+            succ_c: DeltaColumn::new(col(cols, 0x83), "the succ counter column"),
+            marks: !col(cols, 0xa5).is_empty(),
+            max,
+        }
+    }
+
+    fn op(
+        &mut self,
+        row: usize,
+        action: u64,
+        n: usize,
+        base: usize,
+        succ: &mut Vec<IdRef>,
+    ) -> Result<DocOp> {
+        let id = |a: Option<u64>, c: Option<i64>| -> Result<IdRef> {
+            Ok(IdRef {
+                actor: actor_index(a, n, "op", row, base)?,
+                counter: counter(c, "op", row, base)?,
+            })
+        };
+        let obj = match (self.obj_a.next()?, self.obj_c.next()?) {
+            (None, None) => None,
+            (a, Some(c)) => Some(id(a, i64::try_from(c).ok())?),
+            (Some(_), None) => return Err(bad(base, "op", row, "an obj actor without a counter")),
+        };
+        let (ka, kc, ks) = (self.key_a.next()?, self.key_c.next()?, self.key_s.next()?);
+        let key = match (ks, kc) {
+            (Some(s), None) => DocKey::Map(s.to_string()),
+            (None, Some(0)) => DocKey::Head,
+            (None, Some(c)) => DocKey::Elem(id(ka, Some(c))?),
+            _ => {
+                return Err(bad(
+                    base,
+                    "op",
+                    row,
+                    "a key that is neither a string nor an element",
+                ))
+            }
+        };
+        let op_id = id(self.id_a.next()?, self.id_c.next()?)?;
+        let insert = self.insert.next()?;
+        let meta = self.meta.next()?.unwrap_or(0);
+        let raw = self.raw.take(meta >> 4)?;
+        let value = scalar(meta, raw, base).map_err(|d| bad(base, "op", row, &d))??;
+        let action = match (action, value) {
+            (0, _) => DocAction::Make(ObjType::Map),
+            (1, v) => DocAction::Put(v),
+            (2, _) => DocAction::Make(ObjType::List),
+            (4, _) => DocAction::Make(ObjType::Text),
+            (5, ScalarValue::Int(by) | ScalarValue::Counter(by)) => DocAction::Increment(by),
+            (5, ScalarValue::Uint(by)) => DocAction::Increment(
+                i64::try_from(by).map_err(|_| bad(base, "op", row, "an increment past i64"))?,
+            ),
+            (3, _) => {
+                return Err(bad(
+                    base,
+                    "op",
+                    row,
+                    "a delete, which a document does not hold",
+                ))
+            }
+            (a, _) => {
+                return Err(DecodeError::Unsupported {
+                    offset: base,
+                    what: match self.marks {
+                        true => format!(
+                            "op {row}: action {a} (marks, which mergedb does not model yet)"
+                        ),
+                        false => format!("op {row}: action {a}"),
+                    },
+                })
+            }
+        };
+        let k = self.succ_n.next()?.unwrap_or(0);
+        let succ_at = succ.len() as u32;
+        if succ.len() as u64 + k > self.max as u64 {
+            return Err(bad(
+                base,
+                "op",
+                row,
+                "more successors than the chunk's size allows",
+            ));
+        }
+        for _ in 0..k {
+            let s = id(self.succ_a.next()?, self.succ_c.next()?)?;
+            succ.push(s);
+        }
+        Ok(DocOp {
+            id: op_id,
+            obj,
+            key,
+            insert,
+            action,
+            succ_at,
+            succ_len: (succ.len() as u32).wrapping_sub(succ_at),
+        })
+    }
+}
