@@ -97,8 +97,10 @@ fn long_parts(head: &[u8], deps: &[ChangeHash], tail: &[u8]) -> [u8; 32] {
     h.finalize().into()
 }
 
-/// The SHA-256 of a message given in pieces.
-fn sha256<'p>(pieces: impl Iterator<Item = &'p [u8]> + Clone) -> [u8; 32] {
+/// The SHA-256 of a message given in pieces: a message of two blocks or
+/// fewer (an Automerge chunk of a typed character is one) goes straight
+/// through the compression function.
+pub(crate) fn sha256<'p>(pieces: impl Iterator<Item = &'p [u8]> + Clone) -> [u8; 32] {
     let total: usize = pieces.clone().map(<[u8]>::len).sum();
     if total > SHORT {
         let mut h = Sha256::new();

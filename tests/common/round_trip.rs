@@ -82,7 +82,10 @@ pub fn round_trips(p: &mut Pair, rng: &mut Rng, context: &str) {
         am: p.am.clone(),
     };
     q.check_same(&format!("{context}: automerge's chunks into mergedb"));
-    same_bytes(&mut q, &format!("{context}: automerge's chunks into mergedb"));
+    same_bytes(
+        &mut q,
+        &format!("{context}: automerge's chunks into mergedb"),
+    );
     // mergedb to automerge: one at a time, in causal order.
     let mut am = AutoCommit::new();
     for c in p.md.chunks_since(&[]).unwrap() {

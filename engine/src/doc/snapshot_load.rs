@@ -51,7 +51,7 @@ impl Document {
 fn load_bulk(raw: &[u8], actor: ActorId, kept: &[(u32, ChangeHash)]) -> Result<Document, GiveUp> {
     let reader = HistoryReader::new(raw).map_err(|_| GiveUp)?;
     let n = reader.len();
-    let history = HistoryBuilder::new(n, kept.to_vec());
+    let history = HistoryBuilder::new(&reader, kept.to_vec());
     let (mut doc, history) = if n < PARALLEL_FROM {
         let (doc, sink) = build(reader, actor, Sink::Here(Box::new(history)))?;
         match sink {
@@ -66,7 +66,13 @@ fn load_bulk(raw: &[u8], actor: ActorId, kept: &[(u32, ChangeHash)]) -> Result<D
             let (pages_tx, pages) = std::sync::mpsc::channel();
             let prefault = Prefault::new(ops, OpRec::blank, pages_tx);
             let hasher = s.spawn(move || history.add_all(rx, back_tx, prefault));
-            let sink = Sink::Thread { tx, back, pages };
+            let sink = Sink::Thread {
+                tx,
+                back,
+                pages,
+                encoder: Box::default(),
+                actors: reader.actors().to_vec(),
+            };
             let doc = build(reader, actor, sink).map(|(doc, _)| doc);
             (doc, hasher.join().unwrap_or(Err(GiveUp)))
         });
@@ -84,83 +90,98 @@ fn load_bulk(raw: &[u8], actor: ActorId, kept: &[(u32, ChangeHash)]) -> Result<D
 const BLOCK: usize = 2048;
 const IN_FLIGHT: usize = 8;
 
-/// Consecutive changes: the part of each one's Automerge chunk body after
-/// its deps (`ChangeEncoder::encode_after_deps`), with what the history
-/// records of each. The hashing side hashes it with the deps' hashes, which
-/// only it knows.
+/// Consecutive changes: each one's view, copied, and its place in the
+/// document. The hashing side encodes each as an Automerge change chunk and
+/// hashes it, so that the building side, the busier one, does neither.
+/// Blocks go back and forth, so the views' buffers are reused.
 struct Block<'a> {
+    views: Vec<ChangeView<'a>>,
+    places: Vec<Place>,
+    /// Set when the building side, finding the hashing side behind, encoded
+    /// the block itself: each change's body after its deps, ending at
+    /// `ends`. This balances the two sides whatever the machine.
+    encoded: bool,
     bytes: Vec<u8>,
-    /// Per change, where its part ends in `bytes`.
     ends: Vec<u32>,
-    /// Per change, its deps (change indices), in `deps` up to its end.
-    deps: Vec<u32>,
-    dep_ends: Vec<u32>,
-    places: Vec<Place<'a>>,
 }
 
-/// A change's place in the document, which the building side gives.
-struct Place<'a> {
+/// A change's place in the document.
+struct Place {
     actor: u32,
-    start_op: u64,
     first_op: u32,
     n_ops: u32,
-    time: i64,
-    message: Option<&'a str>,
-    extra: &'a [u8],
 }
 
 impl<'a> Block<'a> {
     fn new() -> Self {
         Block {
-            // A typed character's change takes about 10 bytes here.
-            bytes: Vec::with_capacity(BLOCK * 16),
-            ends: Vec::with_capacity(BLOCK),
-            deps: Vec::with_capacity(BLOCK),
-            dep_ends: Vec::with_capacity(BLOCK),
+            views: Vec::with_capacity(BLOCK),
             places: Vec::with_capacity(BLOCK),
+            encoded: false,
+            bytes: Vec::new(),
+            ends: Vec::new(),
         }
     }
 
-    fn clear(&mut self) {
+    /// Encodes every change of the block here.
+    fn encode(&mut self, encoder: &mut ChangeEncoder, actors: &[ActorId]) {
         self.bytes.clear();
         self.ends.clear();
-        self.deps.clear();
-        self.dep_ends.clear();
-        self.places.clear();
+        for view in self.views.iter().take(self.places.len()) {
+            encoder.encode_after_deps(view, actors, &mut self.bytes);
+            self.ends.push(self.bytes.len() as u32);
+        }
+        self.encoded = true;
     }
 
-    fn push(
-        &mut self,
-        encoder: &mut ChangeEncoder,
-        view: &ChangeView<'a>,
-        table: &[ActorId],
-        place: Place<'a>,
-    ) {
-        encoder.encode_after_deps(view, table, &mut self.bytes);
-        self.ends.push(self.bytes.len() as u32);
-        self.deps.extend_from_slice(&view.deps);
-        self.dep_ends.push(self.deps.len() as u32);
+    fn push(&mut self, view: &ChangeView<'a>, place: Place) {
+        match self.views.get_mut(self.places.len()) {
+            Some(slot) => slot.copy_from(view),
+            None => self.views.push(view.clone()),
+        }
         self.places.push(place);
+    }
+
+    fn clear(&mut self) {
+        self.places.clear();
+        self.encoded = false;
+    }
+
+    /// Change `i`'s body after its deps, if the building side encoded it.
+    fn encoded_body(&self, i: usize) -> Option<&[u8]> {
+        if !self.encoded {
+            return None;
+        }
+        let start = i.checked_sub(1).map_or(Some(0), |p| self.ends.get(p).copied())?;
+        let end = *self.ends.get(i)?;
+        self.bytes.get(start as usize..end as usize)
     }
 }
 
 /// The hashing side: hashes each change and records it in the history.
 struct HistoryBuilder {
     history: History,
-    /// The current change's deps' hashes.
+    /// The section's actor table, which the views' ids index.
+    actors: Vec<ActorId>,
+    encoder: ChangeEncoder,
+    /// The current change's deps' hashes, and its chunk body after them.
     deps: Vec<ChangeHash>,
+    body: Vec<u8>,
     /// The hashes of changes kept as they came, by index, ascending.
     kept: Vec<(u32, ChangeHash)>,
 }
 
 impl HistoryBuilder {
-    fn new(n: usize, kept: Vec<(u32, ChangeHash)>) -> Self {
+    fn new(reader: &HistoryReader<'_>, kept: Vec<(u32, ChangeHash)>) -> Self {
         let mut history = History::default();
         // A hostile section can declare far more changes than it holds.
-        history.reserve_unindexed(n.min(PREALLOC_CHANGES));
+        history.reserve_unindexed(reader.len().min(PREALLOC_CHANGES));
         HistoryBuilder {
             history,
+            actors: reader.actors().to_vec(),
+            encoder: ChangeEncoder::default(),
             deps: Vec::new(),
+            body: Vec::new(),
             kept,
         }
     }
@@ -197,34 +218,36 @@ impl HistoryBuilder {
 
     /// Each change's deps are earlier changes, so their hashes are known.
     fn add(&mut self, block: &Block<'_>) -> Result<(), GiveUp> {
-        let (mut at, mut dep_at) = (0, 0);
-        let changes = block.ends.iter().zip(&block.dep_ends).zip(&block.places);
-        for ((&tail, &dep_end), place) in changes {
-            let (tail, dep_end) = (tail as usize, dep_end as usize);
-            let deps = block.deps.get(dep_at..dep_end).ok_or(GiveUp)?;
+        for (i, (place, view)) in block.places.iter().zip(&block.views).enumerate() {
             self.deps.clear();
-            for d in deps {
+            for d in &view.deps {
                 self.deps.push(self.history.hash_get(*d).ok_or(GiveUp)?);
             }
             self.deps.sort_unstable();
-            let tail_bytes = block.bytes.get(at..tail).ok_or(GiveUp)?;
             let index = self.history.len() as u32;
-            let hash = match self.kept.binary_search_by_key(&index, |(i, _)| *i) {
-                Ok(at) => self.kept.get(at).ok_or(GiveUp)?.1,
-                Err(_) => hash_parts(&self.deps, tail_bytes),
+            let hash = match self.kept.binary_search_by_key(&index, |(k, _)| *k) {
+                Ok(k) => self.kept.get(k).ok_or(GiveUp)?.1,
+                Err(_) => match block.encoded_body(i) {
+                    Some(body) => hash_parts(&self.deps, body),
+                    None => {
+                        self.body.clear();
+                        self.encoder
+                            .encode_after_deps(view, &self.actors, &mut self.body);
+                        hash_parts(&self.deps, &self.body)
+                    }
+                },
             };
             self.history.push_unindexed(NewChange {
                 hash,
                 actor: place.actor,
-                start_op: place.start_op,
+                start_op: view.start_op,
                 first_op: place.first_op,
                 n_ops: place.n_ops,
-                time: place.time,
-                deps,
-                message: place.message,
-                extra: place.extra,
+                time: view.time,
+                deps: &view.deps,
+                message: view.message,
+                extra: view.extra,
             });
-            (at, dep_at) = (tail, dep_end);
         }
         Ok(())
     }
@@ -237,6 +260,8 @@ enum Sink<'a> {
     Thread {
         tx: SyncSender<Block<'a>>,
         back: Receiver<Block<'a>>,
+        encoder: Box<ChangeEncoder>,
+        actors: Vec<ActorId>,
         pages: Receiver<Vec<OpRec>>,
     },
     /// Finished here (a small history).
@@ -256,8 +281,25 @@ impl<'a> Sink<'a> {
     /// Takes a full block, and gives an empty one.
     fn take(&mut self, mut block: Block<'a>) -> Result<Block<'a>, GiveUp> {
         match self {
-            Sink::Thread { tx, back, .. } => {
-                tx.send(block).map_err(|_| GiveUp)?;
+            Sink::Thread {
+                tx,
+                back,
+                encoder,
+                actors,
+                ..
+            } => {
+                let block = match tx.try_send(block) {
+                    Ok(()) => None,
+                    Err(std::sync::mpsc::TrySendError::Full(mut block)) => {
+                        // The hashing side is behind: take some of its work.
+                        block.encode(encoder, actors);
+                        Some(block)
+                    }
+                    Err(std::sync::mpsc::TrySendError::Disconnected(_)) => return Err(GiveUp),
+                };
+                if let Some(block) = block {
+                    tx.send(block).map_err(|_| GiveUp)?;
+                }
                 Ok(back.try_recv().unwrap_or_else(|_| Block::new()))
             }
             Sink::Here(history) => {
@@ -308,11 +350,10 @@ fn build<'a>(
         max_op: Vec::with_capacity(reader.len().min(PREALLOC_CHANGES)),
     };
     let mut block = Block::new();
-    let mut encoder = ChangeEncoder::default();
     while let Some((view, table)) = reader.next().map_err(|_| GiveUp)? {
         let place = add_change(&mut doc, &mut bulk, &mut seen, view, table)?;
-        block.push(&mut encoder, view, table, place);
-        if block.ends.len() == BLOCK {
+        block.push(view, place);
+        if block.places.len() == BLOCK {
             block = sink.take(block)?;
             sink.adopt_pages(&mut doc.ops);
         }
@@ -328,7 +369,7 @@ fn add_change<'a>(
     seen: &mut Seen,
     view: &ChangeView<'a>,
     table: &[ActorId],
-) -> Result<Place<'a>, GiveUp> {
+) -> Result<Place, GiveUp> {
     let a = bulk.intern(&mut doc.ops, table, view.actor)?;
     if seen.last.len() <= a as usize {
         seen.last.resize(a as usize + 1, (0, 0));
@@ -358,11 +399,7 @@ fn add_change<'a>(
     }
     Ok(Place {
         actor: a,
-        start_op: view.start_op,
         first_op,
         n_ops,
-        time: view.time,
-        message: view.message,
-        extra: view.extra,
     })
 }

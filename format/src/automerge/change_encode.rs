@@ -23,7 +23,6 @@ use super::column_write::{Bools, Delta, Rle};
 use crate::reader::{uleb_array, write_sleb, write_uleb};
 use crate::snapshot::{ActionView, ChangeView, IdRef, KeyRef, ValueRef};
 use crate::{ActorId, Change, ChangeHash, ObjType};
-use sha2::{Digest, Sha256};
 
 /// The op columns, reused from change to change.
 #[derive(Clone, Default)]
@@ -183,8 +182,12 @@ impl ChangeEncoder {
             me,
             others: &self.others,
         };
-        self.cols.clear();
-        write_ops(&mut self.cols, view, &table);
+        if let [op] = view.ops.as_slice() {
+            if view.preds(op).len() <= 1 && fits_stack(view, op, table.others.len()) {
+                one_op(view, op, &table, body);
+                return;
+            }
+        }
         write_actor(body, &me);
         write_uleb(body, view.seq);
         write_uleb(body, view.start_op);
@@ -194,6 +197,8 @@ impl ChangeEncoder {
         body.extend_from_slice(message.as_bytes());
         write_uleb(body, self.others.len() as u64);
         self.others.iter().for_each(|a| write_actor(body, a));
+        self.cols.clear();
+        write_ops(&mut self.cols, view, &table);
         let cols = self.cols.finished();
         let present = cols.iter().filter(|(_, d)| !d.is_empty());
         write_uleb(body, present.clone().count() as u64);
@@ -234,6 +239,237 @@ impl ChangeEncoder {
     }
 }
 
+/// A small buffer on the stack: a typed character's change is about a
+/// hundred bytes, and writing them here and copying them once costs less
+/// than a capacity check per byte.
+struct Stack {
+    b: [u8; STACK],
+    n: usize,
+}
+
+const STACK: usize = 256;
+
+impl Stack {
+    fn new() -> Self {
+        Stack {
+            b: [0; STACK],
+            n: 0,
+        }
+    }
+    fn put(&mut self, v: u8) {
+        if let Some(slot) = self.b.get_mut(self.n) {
+            *slot = v;
+        }
+        self.n += 1;
+    }
+    fn bytes(&mut self, v: &[u8]) {
+        if let Some(slot) = self.b.get_mut(self.n..self.n + v.len()) {
+            slot.copy_from_slice(v);
+        }
+        self.n += v.len();
+    }
+    fn uleb(&mut self, mut v: u64) {
+        loop {
+            let byte = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                self.put(byte);
+                return;
+            }
+            self.put(byte | 0x80);
+        }
+    }
+    fn sleb(&mut self, mut v: i64) {
+        loop {
+            let byte = (v & 0x7f) as u8;
+            v >>= 7;
+            if (v == 0 && byte & 0x40 == 0) || (v == -1 && byte & 0x40 != 0) {
+                self.put(byte);
+                return;
+            }
+            self.put(byte | 0x80);
+        }
+    }
+    fn as_slice(&self) -> &[u8] {
+        self.b.get(..self.n).unwrap_or_default()
+    }
+}
+
+/// What the stack buffers can take for one op: short strings only.
+fn fits_stack(view: &ChangeView<'_>, op: &crate::snapshot::OpView<'_>, others: usize) -> bool {
+    let key = match op.key {
+        KeyRef::Map(k) => k.len(),
+        _ => 0,
+    };
+    let val = match op.action {
+        ActionView::Put(ValueRef::Str(s)) => s.len(),
+        ActionView::Put(ValueRef::Bytes(b)) => b.len(),
+        _ => 0,
+    };
+    let message = view.message.map_or(0, str::len);
+    key + val + message + 34 * others < 100
+}
+
+/// The body after the deps of a change of one op with at most one pred,
+/// written straight out: each column is then one literal run of one value
+/// (`7f`, the value), or nothing for a null, which is what the run-length
+/// writer gives for one row. A typed character's change is such a change.
+fn one_op(
+    view: &ChangeView<'_>,
+    op: &crate::snapshot::OpView<'_>,
+    table: &Table<'_>,
+    body: &mut Vec<u8>,
+) {
+    const LONE: u8 = 0x7f;
+    let mut head = Stack::new();
+    head.uleb(table.me.as_bytes().len() as u64);
+    head.bytes(table.me.as_bytes());
+    head.uleb(view.seq);
+    head.uleb(view.start_op);
+    head.sleb(view.time);
+    let message = view.message.unwrap_or("");
+    head.uleb(message.len() as u64);
+    head.bytes(message.as_bytes());
+    head.uleb(table.others.len() as u64);
+    for a in table.others {
+        head.uleb(a.as_bytes().len() as u64);
+        head.bytes(a.as_bytes());
+    }
+    let mut data = Stack::new();
+    let mut cols: [(u8, u8); 12] = [(0, 0); 12];
+    let mut n = 0;
+    let mut col = |spec: u8, data: &Stack, start: usize| {
+        if data.n > start {
+            if let Some(slot) = cols.get_mut(n) {
+                *slot = (spec, (data.n - start) as u8);
+                n += 1;
+            }
+        }
+    };
+    if let Some(o) = &op.obj {
+        let at = data.n;
+        data.put(LONE);
+        data.uleb(table.index(o));
+        col(0x01, &data, at);
+        let at = data.n;
+        data.put(LONE);
+        data.uleb(o.counter);
+        col(0x02, &data, at);
+    }
+    match &op.key {
+        KeyRef::Elem(e) => {
+            let at = data.n;
+            data.put(LONE);
+            data.uleb(table.index(e));
+            col(0x11, &data, at);
+            let at = data.n;
+            data.put(LONE);
+            data.sleb(e.counter as i64);
+            col(0x13, &data, at);
+        }
+        KeyRef::Head => {
+            let at = data.n;
+            data.put(LONE);
+            data.put(0);
+            col(0x13, &data, at);
+        }
+        KeyRef::Map(k) => {
+            let at = data.n;
+            data.put(LONE);
+            data.uleb(k.len() as u64);
+            data.bytes(k.as_bytes());
+            col(0x15, &data, at);
+        }
+    }
+    let at = data.n;
+    match op.insert {
+        true => data.bytes(&[0, 1]),
+        false => data.put(1),
+    }
+    col(0x34, &data, at);
+    let (code, val) = action_value(op.action);
+    let at = data.n;
+    data.put(LONE);
+    data.uleb(code);
+    col(0x42, &data, at);
+    let mut raw = Stack::new();
+    let meta = match val {
+        ValueRef::Null => 0,
+        ValueRef::Bool(false) => 1,
+        ValueRef::Bool(true) => 2,
+        ValueRef::Uint(u) => {
+            raw.uleb(u);
+            3
+        }
+        ValueRef::Int(i) => {
+            raw.sleb(i);
+            4
+        }
+        ValueRef::F64(f) => {
+            raw.bytes(&f.to_le_bytes());
+            5
+        }
+        ValueRef::Str(s) => {
+            raw.bytes(s.as_bytes());
+            6
+        }
+        ValueRef::Bytes(b) => {
+            raw.bytes(b);
+            7
+        }
+        ValueRef::Counter(c) => {
+            raw.sleb(c);
+            8
+        }
+        ValueRef::Timestamp(t) => {
+            raw.sleb(t);
+            9
+        }
+    } | ((raw.n as u64) << 4);
+    let at = data.n;
+    data.put(LONE);
+    data.uleb(meta);
+    col(0x56, &data, at);
+    let at = data.n;
+    data.bytes(raw.as_slice());
+    col(0x57, &data, at);
+    let preds = view.preds(op);
+    let at = data.n;
+    data.put(LONE);
+    data.uleb(preds.len() as u64);
+    col(0x70, &data, at);
+    if let Some(p) = preds.first() {
+        let at = data.n;
+        data.put(LONE);
+        data.uleb(table.index(p));
+        col(0x71, &data, at);
+        let at = data.n;
+        data.put(LONE);
+        data.sleb(p.counter as i64);
+        col(0x73, &data, at);
+    }
+    head.uleb(n as u64);
+    for (spec, len) in cols.iter().take(n) {
+        head.uleb(u64::from(*spec));
+        head.uleb(u64::from(*len));
+    }
+    body.extend_from_slice(head.as_slice());
+    body.extend_from_slice(data.as_slice());
+    body.extend_from_slice(view.extra);
+}
+
+/// An op's action code and the value its columns hold.
+fn action_value(action: ActionView<'_>) -> (u64, ValueRef<'_>) {
+    match action {
+        ActionView::Make(ObjType::Map) => (0, ValueRef::Null),
+        ActionView::Put(v) => (1, v),
+        ActionView::Make(ObjType::List) => (2, ValueRef::Null),
+        ActionView::Delete => (3, ValueRef::Null),
+        ActionView::Make(ObjType::Text) => (4, ValueRef::Null),
+        ActionView::Increment(by) => (5, ValueRef::Int(by)),
+    }
+}
+
 fn write_ops(c: &mut Columns, view: &ChangeView<'_>, table: &Table<'_>) {
     for op in &view.ops {
         match &op.obj {
@@ -267,14 +503,7 @@ fn write_ops(c: &mut Columns, view: &ChangeView<'_>, table: &Table<'_>) {
             }
         }
         c.insert.push(op.insert);
-        let (code, val) = match op.action {
-            ActionView::Make(ObjType::Map) => (0, ValueRef::Null),
-            ActionView::Put(v) => (1, v),
-            ActionView::Make(ObjType::List) => (2, ValueRef::Null),
-            ActionView::Delete => (3, ValueRef::Null),
-            ActionView::Make(ObjType::Text) => (4, ValueRef::Null),
-            ActionView::Increment(by) => (5, ValueRef::Int(by)),
-        };
+        let (code, val) = action_value(op.action);
         c.action.uint(code);
         let meta = value(val, &mut c.raw);
         c.meta.uint(meta);
@@ -336,11 +565,9 @@ fn write_actor(out: &mut Vec<u8>, a: &ActorId) {
 fn frame(body: &[u8], out: &mut Vec<u8>) -> ChangeHash {
     let (len, n) = uleb_array(body.len() as u64);
     let len = len.get(..n).unwrap_or_default();
-    let mut hasher = Sha256::new();
-    hasher.update([ChunkKind::Change.byte()]);
-    hasher.update(len);
-    hasher.update(body);
-    let hash = ChangeHash(hasher.finalize().into());
+    let kind = [ChunkKind::Change.byte()];
+    let pieces = [&kind[..], len, body].into_iter();
+    let hash = ChangeHash(crate::change_hash::sha256(pieces));
     out.clear();
     out.reserve(9 + n + body.len());
     out.extend_from_slice(&AUTOMERGE_MAGIC);
@@ -359,13 +586,13 @@ pub fn hash_parts(deps: &[ChangeHash], after_deps: &[u8]) -> ChangeHash {
     let n = n.get(..n_len).unwrap_or_default();
     let body_len = n.len() + 32 * deps.len() + after_deps.len();
     let (len, len_len) = uleb_array(body_len as u64);
-    let mut hasher = Sha256::new();
-    hasher.update([ChunkKind::Change.byte()]);
-    hasher.update(len.get(..len_len).unwrap_or_default());
-    hasher.update(n);
-    deps.iter().for_each(|d| hasher.update(d.0));
-    hasher.update(after_deps);
-    ChangeHash(hasher.finalize().into())
+    let kind = [ChunkKind::Change.byte()];
+    let pieces = std::iter::once(&kind[..])
+        .chain(std::iter::once(len.get(..len_len).unwrap_or_default()))
+        .chain(std::iter::once(n))
+        .chain(deps.iter().map(|d| &d.0[..]))
+        .chain(std::iter::once(after_deps));
+    ChangeHash(crate::change_hash::sha256(pieces))
 }
 
 /// The change as an Automerge change chunk, and its hash. The change must

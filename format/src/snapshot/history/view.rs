@@ -130,6 +130,20 @@ pub struct ChangeView<'a> {
 }
 
 impl<'a> ChangeView<'a> {
+    /// Makes this view a copy of `other`, reusing its buffers: for a loader
+    /// that hands views to another thread.
+    pub fn copy_from(&mut self, other: &ChangeView<'a>) {
+        self.actor = other.actor;
+        self.seq = other.seq;
+        self.start_op = other.start_op;
+        self.time = other.time;
+        self.message = other.message;
+        self.extra = other.extra;
+        self.deps.clone_from(&other.deps);
+        self.ops.clone_from(&other.ops);
+        self.preds.clone_from(&other.preds);
+    }
+
     /// Empties the view for the next change, keeping its buffers.
     pub(crate) fn clear(&mut self) {
         self.deps.clear();
