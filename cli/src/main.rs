@@ -78,16 +78,38 @@ enum Command {
     Stats,
     /// Compact one document, or every document: a snapshot replaces its log.
     Compact { doc: Option<String> },
-    /// Make a new document from a JSON file holding an object; print its id.
-    Import { file: PathBuf },
-    /// Print a document as JSON (from its snapshot's state when compacted).
-    Export { doc: String },
+    /// Make a new document from a file and print its id: a JSON object, or
+    /// with --automerge a `.automerge` file (what Automerge's save writes).
+    Import {
+        /// Read FILE as an Automerge document instead of JSON.
+        #[arg(long)]
+        automerge: bool,
+        file: PathBuf,
+    },
+    /// Print a document as JSON (from its snapshot's state when compacted),
+    /// or with --automerge write it in Automerge's format to --out FILE.
+    Export {
+        /// Write the document as Automerge saves one (a document chunk).
+        #[arg(long, requires = "out")]
+        automerge: bool,
+        doc: String,
+        /// Where --automerge writes.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Merge a file of Automerge change chunks, or a whole Automerge
+    /// document, into an existing document; print how many changes were new.
+    Apply { doc: String, file: PathBuf },
     /// Ingest a typing session one commit per keystroke, compact, reopen, read
     /// lazily and load whole, and print the figures.
     Bench(bench::Args),
 }
 
 type Result<T> = std::result::Result<T, String>;
+
+fn read(file: &std::path::Path) -> Result<Vec<u8>> {
+    std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))
+}
 
 fn doc_id(text: &str) -> Result<DocId> {
     DocId::parse(text).ok_or_else(|| format!("{text:?} is not a document id (32 hex digits)"))
@@ -267,7 +289,31 @@ fn run(cli: Cli) -> Result<()> {
                 );
             }
         }
-        Command::Import { file } => {
+        Command::Import {
+            automerge: true,
+            file,
+        } => {
+            let bytes = read(&file)?;
+            let (id, ticket) = store
+                .import_automerge(None, &bytes)
+                .map_err(|e| format!("{}: {e}", file.display()))?;
+            ticket.wait().map_err(err)?;
+            println!("{id}");
+        }
+        Command::Apply { doc, file } => {
+            let id = doc_id(&doc)?;
+            let bytes = read(&file)?;
+            let (applied, ticket) = store
+                .apply_automerge(&id, &bytes)
+                .map_err(|e| format!("{}: {e}", file.display()))?;
+            ticket.wait().map_err(err)?;
+            println!(
+                "{} changes applied, {} waiting for their deps",
+                applied.applied.len(),
+                applied.queued.len()
+            );
+        }
+        Command::Import { file, .. } => {
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
             let value: serde_json::Value = serde_json::from_str(&text)
@@ -286,9 +332,28 @@ fn run(cli: Cli) -> Result<()> {
             commit.ticket.wait().map_err(err)?;
             println!("{id}");
         }
-        Command::Export { doc } => {
+        Command::Export {
+            automerge: true,
+            doc,
+            out,
+        } => {
+            let out = out.ok_or("--automerge needs --out FILE")?;
+            let d = store
+                .doc(&doc_id(&doc)?)
+                .map_err(err)?
+                .read()
+                .map_err(err)?;
+            std::fs::write(&out, d.save_automerge())
+                .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+        }
+        Command::Export { doc, out, .. } => {
             let handle = store.doc(&doc_id(&doc)?).map_err(err)?;
-            println!("{}", handle.to_json().map_err(err)?);
+            let json = handle.to_json().map_err(err)?.to_string();
+            match out {
+                Some(out) => std::fs::write(&out, json + "\n")
+                    .map_err(|e| format!("cannot write {}: {e}", out.display()))?,
+                None => println!("{json}"),
+            }
         }
         Command::Bench(_) => {}
         Command::Stats => {

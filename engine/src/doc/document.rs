@@ -348,6 +348,11 @@ impl Document {
     }
 
     /// The change with this hash that waits in the queue for its deps.
+    /// The hashes of the changes that wait for their deps.
+    pub fn queued_hashes(&self) -> Vec<ChangeHash> {
+        self.queue.iter().map(|q| q.hash).collect()
+    }
+
     /// How many changes wait for their deps.
     pub fn queued_count(&self) -> usize {
         self.queue.len()

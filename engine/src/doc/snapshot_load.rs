@@ -152,7 +152,9 @@ impl<'a> Block<'a> {
         if !self.encoded {
             return None;
         }
-        let start = i.checked_sub(1).map_or(Some(0), |p| self.ends.get(p).copied())?;
+        let start = i
+            .checked_sub(1)
+            .map_or(Some(0), |p| self.ends.get(p).copied())?;
         let end = *self.ends.get(i)?;
         self.bytes.get(start as usize..end as usize)
     }

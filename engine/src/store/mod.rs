@@ -5,6 +5,7 @@
 //! protocols.
 
 mod actor_record;
+mod automerge_files;
 mod backend;
 mod cache;
 mod compact;
