@@ -137,6 +137,11 @@ fn main() -> Result<()> {
         std::fs::create_dir_all(&target)?;
         let history = mergedb::format::snapshot::parse_snapshot(&alice.save()?)?.history_raw()?;
         std::fs::write(target.join("seed-history"), history)?;
+        // The Automerge file target takes a document chunk, and change chunks.
+        let target = dir.join("automerge_document_load");
+        std::fs::create_dir_all(&target)?;
+        std::fs::write(target.join("seed-document"), alice.save_automerge())?;
+        std::fs::write(target.join("seed-changes"), alice.chunks_since(&[])?.concat())?;
     }
     assert_eq!(
         alice.to_json(),
