@@ -141,7 +141,10 @@ fn main() -> Result<()> {
         let target = dir.join("automerge_document_load");
         std::fs::create_dir_all(&target)?;
         std::fs::write(target.join("seed-document"), alice.save_automerge())?;
-        std::fs::write(target.join("seed-changes"), alice.chunks_since(&[])?.concat())?;
+        std::fs::write(
+            target.join("seed-changes"),
+            alice.chunks_since(&[])?.concat(),
+        )?;
     }
     assert_eq!(
         alice.to_json(),

@@ -224,6 +224,12 @@ pub enum DecodeError {
         /// What is wrong.
         detail: String,
     },
+    /// A log group entry whose left-out dep cannot be put back.
+    #[error("log group entry at offset {offset}: its left-out dep cannot be put back")]
+    BadLogGroup {
+        /// Where the entry starts in the payload.
+        offset: usize,
+    },
     /// A document chunk whose rows do not make a valid history.
     #[error("bad document chunk: {detail}")]
     BadDocument {

@@ -49,6 +49,9 @@ pub use change_encode::{
 pub use change_layout::{CHANGE_MAGIC, CHANGE_VERSION};
 pub use error::DecodeError;
 pub use ids::{ElemId, Key, ObjId, OpId};
-pub use log_record::{decode_log_record, encode_log_record, LogRecord, LOG_RECORD_MAGIC};
+pub use log_record::{
+    decode_log_record, decode_log_value, encode_log_group, encode_log_record, LogEntry, LogRecord,
+    LOG_GROUP_MAGIC, LOG_RECORD_MAGIC, MAX_GROUP_LEN,
+};
 pub use op::{Op, OpAction, OpRule};
 pub use value::{ObjType, ScalarValue};

@@ -168,6 +168,14 @@ impl Batch {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+
+    pub(crate) fn into_entries(self) -> Vec<Write> {
+        self.entries
+    }
+
+    pub(crate) fn from_entries(entries: Vec<Write>) -> Self {
+        Batch { entries }
+    }
 }
 
 /// An ordered key-value store with atomic batches and durable commit.

@@ -88,6 +88,12 @@ pub(crate) struct Cache {
     entries: HashMap<DocId, Entry>,
     clock: u64,
     limit: usize,
+    /// What the last scan found, plus what was inserted since: the scan that
+    /// `evict` makes is linear in the documents cached, so it runs only when
+    /// this passes `next_scan`, not on every insert (a store of many small
+    /// documents would otherwise pay for a scan of all of them per load).
+    approx: usize,
+    next_scan: usize,
     pub stats: CacheStats,
 }
 
@@ -97,6 +103,8 @@ impl Cache {
             entries: HashMap::new(),
             clock: 0,
             limit,
+            approx: 0,
+            next_scan: limit,
             stats: CacheStats::default(),
         }
     }
@@ -139,6 +147,13 @@ impl Cache {
     pub fn insert(&mut self, id: DocId, slot: Slot) {
         self.clock += 1;
         self.stats.loads += 1;
+        // An entry costs something even when its document is empty.
+        self.approx += match &slot {
+            Slot::Full(doc) => doc.try_read().map_or(0, |l| l.doc.heap_estimate()),
+            Slot::State(s) => s.view.heap_estimate(),
+        }
+        .max(1);
+        self.stats.cached_bytes = self.approx;
         let entry = Entry {
             slot,
             last_used: self.clock,
@@ -150,6 +165,7 @@ impl Cache {
         {
             old.stale.store(true, std::sync::atomic::Ordering::Release);
         }
+        self.stats.cached_docs = self.entries.len();
     }
 
     pub fn remove(&mut self, id: &DocId) {
@@ -159,6 +175,9 @@ impl Cache {
     /// Evicts cold documents until the estimate is under the limit; `durable`
     /// says whether a ticket's writes are on disk.
     pub fn evict(&mut self, durable: impl Fn(Option<u64>) -> bool) {
+        if self.approx <= self.next_scan {
+            return;
+        }
         let mut sizes: Vec<(u64, DocId, usize)> = Vec::new();
         let mut total = 0;
         for (id, e) in &self.entries {
@@ -189,5 +208,13 @@ impl Cache {
         }
         self.stats.cached_docs = self.entries.len();
         self.stats.cached_bytes = total;
+        // Under the limit, the next scan comes once loads pass it; over it
+        // (what is left is held or not yet durable), once another eighth of
+        // the limit has been loaded, so that scans stay rare.
+        self.approx = total;
+        self.next_scan = match total <= self.limit {
+            true => self.limit,
+            false => total + self.limit / 8,
+        };
     }
 }

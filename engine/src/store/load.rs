@@ -4,7 +4,7 @@
 
 use super::cache::Loaded;
 use super::keys::{self, DocId};
-use super::store::{corrupt, is_last_of_actor, read_record};
+use super::store::{corrupt, is_last_of_actor, read_records};
 use super::{Batch, RecoveryMode, Store, StoreError};
 use crate::DecodedChunk;
 use crate::Document;
@@ -74,10 +74,10 @@ impl Store {
         let mut bytes = 0;
         let mut torn = Batch::new();
         for (i, (key, value)) in entries.iter().enumerate() {
-            match read_record(id, key, value) {
-                Ok(record) => {
+            match read_records(id, key, value) {
+                Ok(changes) => {
                     bytes += value.len() as u64;
-                    records.push(record);
+                    records.extend(changes);
                 }
                 Err(e) => {
                     let tail = recover

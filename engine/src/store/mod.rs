@@ -14,6 +14,7 @@ mod handle;
 mod header_shield;
 mod keys;
 mod load;
+mod log_group;
 mod memory;
 mod options;
 mod redb_backend;

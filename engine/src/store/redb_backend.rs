@@ -1,5 +1,5 @@
-//! The default durable backend: redb, with byte keys and values in one main
-//! table and each document's log in a table of its own (`redb_tables`).
+//! The default durable backend: redb, with byte keys and values in one
+//! table (`redb_tables`).
 //!
 //! A batch is one redb write transaction. With `sync` it commits with
 //! `Durability::Immediate` (fsync before returning); without, it commits with
@@ -13,7 +13,7 @@ use super::{Backend, Batch, Entries, StoreError};
 use redb::backends::FileBackend;
 use redb::{
     Builder, Database, DatabaseError, Durability, ReadOnlyDatabase, ReadTransaction,
-    ReadableDatabase, StorageBackend, TableDefinition, TableError,
+    ReadableDatabase, StorageBackend, TableError,
 };
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -148,11 +148,6 @@ impl RedbBackend {
             Err(DatabaseError::DatabaseAlreadyOpen) => return Err(OpenError::Locked),
             Err(e) => return Err(e.into()),
         };
-        let read = db.begin_read()?;
-        if let Ok(main) = read.open_table(MAIN) {
-            redb_tables::check_layout(&main).map_err(err)?;
-        }
-        drop(read);
         Ok(RedbBackend {
             db: Db::ReadOnly(db, why.to_string()),
             path: None,
@@ -172,13 +167,7 @@ impl RedbBackend {
         // of an existing store only reads, with no write transaction (and no
         // fsync), which is most of what opening costs.
         let read = db.begin_read().map_err(err)?;
-        let exists = match read.open_table(MAIN) {
-            Ok(main) => {
-                redb_tables::check_layout(&main).map_err(err)?;
-                true
-            }
-            Err(_) => false,
-        };
+        let exists = read.open_table(MAIN).is_ok();
         drop(read);
         if !exists {
             let txn = db.begin_write().map_err(err)?;
@@ -215,12 +204,7 @@ impl Backend for RedbBackend {
 
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let txn = self.begin_read()?;
-        let name = redb_tables::log_table(key);
-        let def = match &name {
-            Some(n) => TableDefinition::<&[u8], &[u8]>::new(n),
-            None => MAIN,
-        };
-        let table = match txn.open_table(def) {
+        let table = match txn.open_table(MAIN) {
             Ok(table) => table,
             Err(TableError::TableDoesNotExist(_)) => return Ok(None),
             Err(e) => return Err(err(e)),

@@ -13,7 +13,7 @@ use super::{
 };
 use crate::DecodedChunk;
 use mergedb_format::automerge::decode_automerge_change;
-use mergedb_format::{decode_log_record, ActorId, Change, ChangeHash};
+use mergedb_format::{decode_log_value, ActorId, Change, ChangeHash};
 use parking_lot::{Mutex, RwLock};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -61,29 +61,36 @@ pub struct Store {
     pub(crate) inner: Arc<Inner>,
 }
 
-/// A log record's position and change, checked (SPEC.md §5.3).
-pub(crate) fn read_record(
+/// A log value's changes with their positions, checked (SPEC.md §5.3): a
+/// record's one, or a group's, whose k-th change has its key's seq plus k.
+pub(crate) fn read_records(
     id: &DocId,
     key: &[u8],
     value: &[u8],
-) -> Result<(u64, DecodedChunk), StoreError> {
-    let record = decode_log_record(value).map_err(|e| corrupt(id, key, e))?;
-    let decoded = decode_automerge_change(record.chunk).map_err(|e| corrupt(id, key, e))?;
-    let change = decoded.change;
-    change.check().map_err(|e| corrupt(id, key, e))?;
-    if keys::parse_log_key(key) != Some((change.actor, change.seq)) {
-        return Err(corrupt(
-            id,
-            key,
-            "the change's actor and seq do not match its key",
-        ));
+) -> Result<Vec<(u64, DecodedChunk)>, StoreError> {
+    let entries = decode_log_value(value).map_err(|e| corrupt(id, key, e))?;
+    let (actor, first) =
+        keys::parse_log_key(key).ok_or_else(|| corrupt(id, key, "malformed log key"))?;
+    let mut out = Vec::with_capacity(entries.len());
+    for (k, entry) in entries.into_iter().enumerate() {
+        let decoded = decode_automerge_change(&entry.chunk).map_err(|e| corrupt(id, key, e))?;
+        let change = decoded.change;
+        change.check().map_err(|e| corrupt(id, key, e))?;
+        if (change.actor, change.seq) != (actor, first.saturating_add(k as u64)) {
+            return Err(corrupt(
+                id,
+                key,
+                "the change's actor and seq do not match its key",
+            ));
+        }
+        let chunk = DecodedChunk {
+            verbatim: entry.verbatim.then(|| std::sync::Arc::from(entry.chunk)),
+            hash: decoded.hash,
+            change,
+        };
+        out.push((entry.position, chunk));
     }
-    let chunk = DecodedChunk {
-        verbatim: record.verbatim.then(|| std::sync::Arc::from(record.chunk)),
-        hash: decoded.hash,
-        change,
-    };
-    Ok((record.position, chunk))
+    Ok(out)
 }
 
 /// Whether the log key `key` is its actor's last: the next key, in key order,

@@ -6,7 +6,7 @@ use super::store::corrupt;
 use super::{Store, StoreError, VerifyReport};
 use crate::Document;
 use mergedb_format::snapshot::parse_snapshot;
-use mergedb_format::{decode_log_record, ActorId};
+use mergedb_format::{decode_log_value, ActorId};
 use std::collections::{HashMap, HashSet};
 
 impl Store {
@@ -88,20 +88,21 @@ impl Store {
         let mut positions = HashSet::new();
         let mut seqs: HashMap<ActorId, Vec<u64>> = HashMap::new();
         for (key, value) in self.inner.backend.scan_prefix(&keys::log_prefix(id))? {
-            let position = decode_log_record(&value)
-                .map_err(|e| corrupt(id, &key, e))?
-                .position;
-            if !positions.insert(position) {
-                return Err(corrupt(
-                    id,
-                    &key,
-                    format!("position {position} is used twice"),
-                ));
-            }
             let (actor, seq) =
                 keys::parse_log_key(&key).ok_or_else(|| corrupt(id, &key, "malformed key"))?;
-            seqs.entry(actor).or_default().push(seq);
-            report.changes += 1;
+            let entries = decode_log_value(&value).map_err(|e| corrupt(id, &key, e))?;
+            for (k, entry) in entries.iter().enumerate() {
+                let position = entry.position;
+                if !positions.insert(position) {
+                    return Err(corrupt(
+                        id,
+                        &key,
+                        format!("position {position} is used twice"),
+                    ));
+                }
+                seqs.entry(actor).or_default().push(seq + k as u64);
+                report.changes += 1;
+            }
             report.bytes += value.len() as u64;
         }
         for (actor, mut list) in seqs {

@@ -188,6 +188,7 @@ fn run(shared: &Shared, backend: &dyn Backend) {
         for (_, batch) in group {
             merged.append(batch);
         }
+        let merged = super::log_group::coalesce(merged);
         let result = backend.write(&merged, true);
         let mut state = shared.state.lock();
         match result {
