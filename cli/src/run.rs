@@ -243,10 +243,8 @@ fn ingest(
     let ingest = t.elapsed();
     progress("ingest", total, total);
     let fsyncs = store.stats().group_fsyncs;
-    let log_bytes = store
-        .log_stats()
-        .into_iter()
-        .find(|(d, _)| *d == id)
-        .map_or(0, |(_, l)| l.bytes);
+    // What the log holds on disk: its records as the writer grouped them
+    // (SPEC.md §5.3), which `verify` reads back.
+    let log_bytes = store.verify()?.bytes;
     Ok((id, text, ingest, fsyncs, log_bytes))
 }
