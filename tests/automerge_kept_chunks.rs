@@ -94,7 +94,7 @@ fn a_chunk_written_otherwise_keeps_its_bytes_and_hash_everywhere() {
     am.commit();
     let changes = am.get_changes(&[]);
     let first = changes[0].raw_bytes().to_vec();
-    let odd = with_unknown_column(&changes[1].raw_bytes().to_vec(), &[0x7f, 0x01]);
+    let odd = with_unknown_column(changes[1].raw_bytes(), &[0x7f, 0x01]);
     // automerge takes it, and names it by the hash of these bytes.
     let theirs = automerge::Change::from_bytes(odd.clone()).unwrap();
     let hash = ChangeHash(theirs.hash().0);
@@ -127,7 +127,7 @@ fn a_chunk_written_otherwise_keeps_its_bytes_and_hash_everywhere() {
     // A save that automerge loads to the same heads (as change chunks).
     let mut back = AutoCommit::load(&doc.save_automerge()).unwrap();
     assert_eq!(back.get_heads()[0].0, hash.0);
-    assert_eq!(back.get(ROOT, "reps").unwrap().unwrap().0.to_i64(), Some(5));
+    assert_eq!(back.get(ROOT, "reps").unwrap().unwrap().0.as_i64(), Some(5));
     // And through sync to an automerge peer.
     let mut peer = automerge::AutoCommit::new();
     let mut ours = mergedb::engine::SyncState::new();
