@@ -5,8 +5,9 @@
 //! - `mergedb/snapshot_cold`: the same, with the columns built whole first,
 //!   as the first save after a load does;
 //! - `mergedb/store_compact`: `Store::compact` of the loaded document: the
-//!   snapshot, plus deleting the 259,779 log records it replaces, in one
-//!   durable batch;
+//!   snapshot, plus deleting the log it replaces, in one durable batch;
+//! - `mergedb/save_automerge`: `Document::save_automerge`, the document in
+//!   Automerge's format;
 //! - `automerge/save`: `Automerge::save` of the same document.
 //!
 //! The trace is `MERGEDB_TRACE`, or ../shared/traces/automerge-paper.json.gz.
@@ -30,6 +31,11 @@ fn bench(c: &mut Criterion) {
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(10));
     group.bench_function("mergedb/snapshot", |b| b.iter(|| doc.save().unwrap()));
+    // Automerge's format: one document chunk (SPEC.md §4A.5).
+    println!("save_automerge: {} bytes", doc.save_automerge().len());
+    group.bench_function("mergedb/save_automerge", |b| {
+        b.iter(|| doc.save_automerge())
+    });
     group.bench_function("mergedb/snapshot_cold", |b| {
         b.iter_batched(
             || {

@@ -5,6 +5,8 @@
 //! - `mergedb/full_load`: open the store and load the document whole, history
 //!   and all, ready to merge;
 //! - `mergedb/document_load`: `Document::load` of the snapshot bytes alone;
+//! - `mergedb/load_automerge`: `Document::load_automerge` of automerge's
+//!   `save()`;
 //! - `automerge/load` and `automerge/load_and_read`: `Automerge::load` of the
 //!   bytes of its `save()`, then reading the text.
 //!
@@ -98,6 +100,12 @@ fn bench(c: &mut Criterion) {
     let loaded = Document::load(&bytes, ActorId::new(&[3; 16]).unwrap()).unwrap();
     assert_eq!(mergedb_text(&loaded), trace.end_content);
     drop(loaded);
+    // automerge's own file, loaded by mergedb (SPEC.md §4A.5).
+    group.bench_function("mergedb/load_automerge", |b| {
+        b.iter_with_large_drop(|| {
+            Document::load_automerge(&am_bytes, ActorId::new(&[3; 16]).unwrap()).unwrap()
+        });
+    });
     group.bench_function("automerge/load", |b| {
         b.iter_with_large_drop(|| automerge::Automerge::load(&am_bytes).unwrap());
     });
