@@ -3,13 +3,12 @@
 //! all or nothing: the file is decoded and checked whole before one batch
 //! writes its changes, so a bad file leaves the store as it was.
 
-use super::cache::{Loaded, Slot};
-use super::keys::{self, DocId};
+use super::cache::Loaded;
+use super::keys::DocId;
 use super::reentry;
 use super::writer::Ticket;
 use super::{Store, StoreError};
 use crate::{Applied, Document};
-use std::sync::Arc;
 
 impl Store {
     /// A new document (under `id`, or a new random id) holding what an
@@ -26,25 +25,9 @@ impl Store {
             applied: doc.change_hashes(),
             queued: doc.queued_hashes(),
         };
-        let mut loaded = Loaded {
-            doc: Arc::new(doc),
-            next_position: 0,
-            pending: None,
-            log_records: 0,
-            log_bytes: 0,
-        };
-        let mut batch = self.log_batch(&id, &mut loaded, &applied)?;
-        batch.put(keys::doc_key(&id), vec![1u8]);
-        let ticket = {
-            let _one_step = self.inner.creating.lock();
-            if self.inner.backend.get(&keys::doc_key(&id))?.is_some() {
-                return Err(StoreError::DocExists(id));
-            }
-            self.persist(batch, &mut loaded.pending)?
-        };
-        let slot = Slot::Full(Arc::new(parking_lot::RwLock::new(loaded)));
-        self.cache_insert(&mut self.inner.cache.lock(), id, slot);
-        Ok((id, ticket))
+        let mut loaded = Loaded::new(doc);
+        let batch = self.log_batch(&id, &mut loaded, &applied)?;
+        Ok((id, self.add_new_doc(id, loaded, batch, false)?))
     }
 
     /// Merges an Automerge file (a whole document, an incremental save, or

@@ -36,6 +36,17 @@ impl Loaded {
         batch.put(key, record);
     }
 
+    /// A document new to the store: nothing logged yet.
+    pub fn new(doc: Document) -> Self {
+        Loaded {
+            doc: Arc::new(doc),
+            next_position: 0,
+            pending: None,
+            log_records: 0,
+            log_bytes: 0,
+        }
+    }
+
     /// The document, to change: copied first if a reader holds it.
     pub fn doc_mut(&mut self) -> &mut Document {
         Arc::make_mut(&mut self.doc)

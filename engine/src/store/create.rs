@@ -4,6 +4,7 @@
 
 use super::cache::{Loaded, Slot};
 use super::keys::{self, DocId};
+use super::writer::Ticket;
 use super::{Batch, Commit, Store, StoreError};
 use crate::{Document, Transaction};
 use std::sync::Arc;
@@ -39,36 +40,45 @@ impl Store {
         let value = f(&mut tx)?;
         let encoded = tx.commit_encoded(None, Some(crate::now_seconds()));
         let mut batch = Batch::new();
-        batch.put(keys::doc_key(&id), vec![1u8]);
-        let mut loaded = Loaded {
-            doc: Arc::new(doc),
-            next_position: 0,
-            pending: None,
-            log_records: 0,
-            log_bytes: 0,
-        };
+        let mut loaded = Loaded::new(doc);
         if let Some((_, bytes)) = &encoded {
             let key = keys::log_key(&id, &self.inner.actor, 1);
             loaded.log(&mut batch, key, bytes, false);
         }
-        let ticket = {
-            let _one_step = self.inner.creating.lock();
-            if self.inner.backend.get(&keys::doc_key(&id))?.is_some() {
-                return Err(StoreError::DocExists(id).into());
-            }
-            self.persist(batch, &mut loaded.pending)?
-        };
-        if encoded.is_none() {
-            // An empty document is durable before it is handed out, as ever.
-            ticket.wait()?;
-        }
-        let slot = Slot::Full(Arc::new(parking_lot::RwLock::new(loaded)));
-        self.cache_insert(&mut self.inner.cache.lock(), id, slot);
+        // An empty document is durable before it is handed out, as ever.
+        let ticket = self.add_new_doc(id, loaded, batch, encoded.is_none())?;
         let commit = Commit {
             hash: encoded.map(|(hash, _)| hash),
             ticket,
             value,
         };
         Ok((id, commit))
+    }
+
+    /// Writes a new document: its `D` record with `batch` (its first log
+    /// records), in one batch, unless the store has the id (`DocExists`,
+    /// and nothing is written); then caches it. With `wait`, returns once
+    /// the batch is durable.
+    pub(crate) fn add_new_doc(
+        &self,
+        id: DocId,
+        mut loaded: Loaded,
+        mut batch: Batch,
+        wait: bool,
+    ) -> Result<Ticket, StoreError> {
+        batch.put(keys::doc_key(&id), vec![1u8]);
+        let ticket = {
+            let _one_step = self.inner.creating.lock();
+            if self.inner.backend.get(&keys::doc_key(&id))?.is_some() {
+                return Err(StoreError::DocExists(id));
+            }
+            self.persist(batch, &mut loaded.pending)?
+        };
+        if wait {
+            ticket.wait()?;
+        }
+        let slot = Slot::Full(Arc::new(parking_lot::RwLock::new(loaded)));
+        self.cache_insert(&mut self.inner.cache.lock(), id, slot);
+        Ok(ticket)
     }
 }

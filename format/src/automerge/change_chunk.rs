@@ -22,7 +22,9 @@
 //! as automerge refuses it in a change.
 
 use super::chunk::{parse_chunk, ChunkKind};
-use super::columns::{BoolColumn, ColumnSpec, DeltaColumn, RawColumn, StrColumn, UintColumn};
+use super::columns::{
+    read_column_meta, BoolColumn, ColumnSpec, DeltaColumn, RawColumn, StrColumn, UintColumn,
+};
 use crate::reader::Reader;
 use crate::{
     ActorId, Change, ChangeHash, DecodeError, ElemId, Key, ObjId, ObjType, Op, OpAction, OpId,
@@ -120,33 +122,12 @@ fn header(r: &mut Reader<'_>) -> Result<Header> {
 
 /// The column data, by normal spec, in ascending order.
 fn columns<'a>(r: &mut Reader<'a>) -> Result<Vec<(ColumnSpec, &'a [u8])>> {
-    let at = r.offset();
-    let n = r.uleb("the column count")?;
-    let n = r.check_fits(n, 2, "the column metadata", at)?;
-    let mut meta = Vec::with_capacity(n);
-    let mut last: Option<ColumnSpec> = None;
-    for _ in 0..n {
-        let at = r.offset();
-        let spec = r.uleb("a column spec")?;
-        let spec = ColumnSpec(u32::try_from(spec).map_err(|_| DecodeError::BadColumn {
-            offset: at,
-            detail: format!("column spec {spec} does not fit in 32 bits"),
-        })?);
-        if last.is_some_and(|l| l.normal() >= spec.normal()) {
-            return Err(DecodeError::BadColumn {
-                offset: at,
-                detail: format!("column spec {:#x} is out of order", spec.0),
-            });
-        }
-        if spec.deflate() {
-            return Err(DecodeError::BadColumn {
-                offset: at,
-                detail: "a change's column is compressed".into(),
-            });
-        }
-        last = Some(spec);
-        let len = r.uleb("a column length")?;
-        meta.push((spec, len, at));
+    let meta = read_column_meta(r)?;
+    if let Some((_, _, at)) = meta.iter().find(|(s, _, _)| s.deflate()) {
+        return Err(DecodeError::BadColumn {
+            offset: *at,
+            detail: "a change's column is compressed".into(),
+        });
     }
     let mut out = Vec::with_capacity(meta.len());
     for (spec, len, at) in meta {

@@ -184,7 +184,7 @@ impl ChangeEncoder {
         };
         if let [op] = view.ops.as_slice() {
             if view.preds(op).len() <= 1 && fits_stack(view, op, table.others.len()) {
-                one_op(view, op, &table, body);
+                one_op(view, op, &table, &mut self.cols.raw, body);
                 return;
             }
         }
@@ -318,6 +318,7 @@ fn one_op(
     view: &ChangeView<'_>,
     op: &crate::snapshot::OpView<'_>,
     table: &Table<'_>,
+    raw: &mut Vec<u8>,
     body: &mut Vec<u8>,
 ) {
     const LONE: u8 = 0x7f;
@@ -392,46 +393,14 @@ fn one_op(
     data.put(LONE);
     data.uleb(code);
     col(0x42, &data, at);
-    let mut raw = Stack::new();
-    let meta = match val {
-        ValueRef::Null => 0,
-        ValueRef::Bool(false) => 1,
-        ValueRef::Bool(true) => 2,
-        ValueRef::Uint(u) => {
-            raw.uleb(u);
-            3
-        }
-        ValueRef::Int(i) => {
-            raw.sleb(i);
-            4
-        }
-        ValueRef::F64(f) => {
-            raw.bytes(&f.to_le_bytes());
-            5
-        }
-        ValueRef::Str(s) => {
-            raw.bytes(s.as_bytes());
-            6
-        }
-        ValueRef::Bytes(b) => {
-            raw.bytes(b);
-            7
-        }
-        ValueRef::Counter(c) => {
-            raw.sleb(c);
-            8
-        }
-        ValueRef::Timestamp(t) => {
-            raw.sleb(t);
-            9
-        }
-    } | ((raw.n as u64) << 4);
+    raw.clear();
+    let meta = value(val, raw);
     let at = data.n;
     data.put(LONE);
     data.uleb(meta);
     col(0x56, &data, at);
     let at = data.n;
-    data.bytes(raw.as_slice());
+    data.bytes(raw);
     col(0x57, &data, at);
     let preds = view.preds(op);
     let at = data.n;

@@ -231,3 +231,33 @@ impl<'a> RawColumn<'a> {
         self.r.fixed(len, "a raw value")
     }
 }
+
+/// Column metadata (Automerge binary format, "Column metadata"): a uLEB
+/// count, then per column a uLEB spec and a uLEB length, specs strictly
+/// ascending by their normal form. Gives (spec, length, where its spec is).
+pub(crate) fn read_column_meta(r: &mut Reader<'_>) -> Result<Vec<(ColumnSpec, u64, usize)>> {
+    let at = r.offset();
+    let n = r.uleb("the column count")?;
+    let n = r.check_fits(n, 2, "the column metadata", at)?;
+    let mut meta: Vec<(ColumnSpec, u64, usize)> = Vec::with_capacity(n);
+    for _ in 0..n {
+        let at = r.offset();
+        let spec = r.uleb("a column spec")?;
+        let spec = ColumnSpec(u32::try_from(spec).map_err(|_| DecodeError::BadColumn {
+            offset: at,
+            detail: format!("column spec {spec} does not fit in 32 bits"),
+        })?);
+        if meta
+            .last()
+            .is_some_and(|(l, _, _)| l.normal() >= spec.normal())
+        {
+            return Err(DecodeError::BadColumn {
+                offset: at,
+                detail: format!("column spec {:#x} is out of order", spec.0),
+            });
+        }
+        let len = r.uleb("a column length")?;
+        meta.push((spec, len, at));
+    }
+    Ok(meta)
+}

@@ -5,7 +5,9 @@
 
 use super::change_chunk::{max_rows, scalar};
 use super::chunk::{inflate, Chunk, ChunkKind, MAX_INFLATED};
-use super::columns::{BoolColumn, ColumnSpec, DeltaColumn, RawColumn, StrColumn, UintColumn};
+use super::columns::{
+    read_column_meta, BoolColumn, ColumnSpec, DeltaColumn, RawColumn, StrColumn, UintColumn,
+};
 use crate::reader::Reader;
 use crate::snapshot::IdRef;
 use crate::{ActorId, ChangeHash, DecodeError, ObjType, ScalarValue};
@@ -116,8 +118,8 @@ pub fn decode_document(chunk: &Chunk<'_>) -> Result<DocumentChunk> {
     for _ in 0..n {
         heads.push(ChangeHash(r.array("a head")?));
     }
-    let change_meta = read_meta(&mut r)?;
-    let op_meta = read_meta(&mut r)?;
+    let change_meta = read_column_meta(&mut r)?;
+    let op_meta = read_column_meta(&mut r)?;
     let mut budget = MAX_INFLATED;
     let change_cols = read_data(&mut r, &change_meta, &mut budget, base)?;
     let op_cols = read_data(&mut r, &op_meta, &mut budget, base)?;
@@ -162,34 +164,6 @@ fn read_actors(r: &mut Reader<'_>) -> Result<Vec<ActorId>> {
         );
     }
     Ok(actors)
-}
-
-/// Column metadata: (spec, length, where), specs ascending.
-fn read_meta(r: &mut Reader<'_>) -> Result<Vec<(ColumnSpec, u64, usize)>> {
-    let at = r.offset();
-    let n = r.uleb("the column count")?;
-    let n = r.check_fits(n, 2, "the column metadata", at)?;
-    let mut meta: Vec<(ColumnSpec, u64, usize)> = Vec::with_capacity(n);
-    for _ in 0..n {
-        let at = r.offset();
-        let spec = r.uleb("a column spec")?;
-        let spec = ColumnSpec(u32::try_from(spec).map_err(|_| DecodeError::BadColumn {
-            offset: at,
-            detail: format!("column spec {spec} does not fit in 32 bits"),
-        })?);
-        if meta
-            .last()
-            .is_some_and(|(l, _, _)| l.normal() >= spec.normal())
-        {
-            return Err(DecodeError::BadColumn {
-                offset: at,
-                detail: format!("column spec {:#x} is out of order", spec.0),
-            });
-        }
-        let len = r.uleb("a column length")?;
-        meta.push((spec, len, at));
-    }
-    Ok(meta)
 }
 
 /// Each column's bytes, inflated if compressed.
