@@ -310,6 +310,41 @@ fn fits_stack(view: &ChangeView<'_>, op: &crate::snapshot::OpView<'_>, others: u
     key + val + message + 34 * others < 100
 }
 
+/// A literal run of one value opens each column of a one-op change.
+const LONE: u8 = 0x7f;
+
+/// The columns of a one-op change as they are written: their bytes, and
+/// each non-empty column's spec and length.
+struct OneOpColumns {
+    data: Stack,
+    cols: [(u8, u8); 12],
+    n: usize,
+}
+
+impl OneOpColumns {
+    /// Records the column that starts at `at`, if it holds anything.
+    fn close(&mut self, spec: u8, at: usize) {
+        if self.data.n > at {
+            if let Some(slot) = self.cols.get_mut(self.n) {
+                *slot = (spec, (self.data.n - at) as u8);
+                self.n += 1;
+            }
+        }
+    }
+    fn uint(&mut self, spec: u8, v: u64) {
+        let at = self.data.n;
+        self.data.put(LONE);
+        self.data.uleb(v);
+        self.close(spec, at);
+    }
+    fn int(&mut self, spec: u8, v: i64) {
+        let at = self.data.n;
+        self.data.put(LONE);
+        self.data.sleb(v);
+        self.close(spec, at);
+    }
+}
+
 /// The body after the deps of a change of one op with at most one pred,
 /// written straight out: each column is then one literal run of one value
 /// (`7f`, the value), or nothing for a null, which is what the run-length
@@ -321,7 +356,6 @@ fn one_op(
     raw: &mut Vec<u8>,
     body: &mut Vec<u8>,
 ) {
-    const LONE: u8 = 0x7f;
     let mut head = Stack::new();
     head.uleb(table.me.as_bytes().len() as u64);
     head.bytes(table.me.as_bytes());
@@ -336,87 +370,50 @@ fn one_op(
         head.uleb(a.as_bytes().len() as u64);
         head.bytes(a.as_bytes());
     }
-    let mut data = Stack::new();
-    let mut cols: [(u8, u8); 12] = [(0, 0); 12];
-    let mut n = 0;
-    let mut col = |spec: u8, data: &Stack, start: usize| {
-        if data.n > start {
-            if let Some(slot) = cols.get_mut(n) {
-                *slot = (spec, (data.n - start) as u8);
-                n += 1;
-            }
-        }
+    let mut c = OneOpColumns {
+        data: Stack::new(),
+        cols: [(0, 0); 12],
+        n: 0,
     };
     if let Some(o) = &op.obj {
-        let at = data.n;
-        data.put(LONE);
-        data.uleb(table.index(o));
-        col(0x01, &data, at);
-        let at = data.n;
-        data.put(LONE);
-        data.uleb(o.counter);
-        col(0x02, &data, at);
+        c.uint(0x01, table.index(o));
+        c.uint(0x02, o.counter);
     }
     match &op.key {
         KeyRef::Elem(e) => {
-            let at = data.n;
-            data.put(LONE);
-            data.uleb(table.index(e));
-            col(0x11, &data, at);
-            let at = data.n;
-            data.put(LONE);
-            data.sleb(e.counter as i64);
-            col(0x13, &data, at);
+            c.uint(0x11, table.index(e));
+            c.int(0x13, e.counter as i64);
         }
-        KeyRef::Head => {
-            let at = data.n;
-            data.put(LONE);
-            data.put(0);
-            col(0x13, &data, at);
-        }
+        KeyRef::Head => c.int(0x13, 0),
         KeyRef::Map(k) => {
-            let at = data.n;
-            data.put(LONE);
-            data.uleb(k.len() as u64);
-            data.bytes(k.as_bytes());
-            col(0x15, &data, at);
+            let at = c.data.n;
+            c.data.put(LONE);
+            c.data.uleb(k.len() as u64);
+            c.data.bytes(k.as_bytes());
+            c.close(0x15, at);
         }
     }
-    let at = data.n;
+    let at = c.data.n;
     match op.insert {
-        true => data.bytes(&[0, 1]),
-        false => data.put(1),
+        true => c.data.bytes(&[0, 1]),
+        false => c.data.put(1),
     }
-    col(0x34, &data, at);
+    c.close(0x34, at);
     let (code, val) = action_value(op.action);
-    let at = data.n;
-    data.put(LONE);
-    data.uleb(code);
-    col(0x42, &data, at);
+    c.uint(0x42, code);
     raw.clear();
     let meta = value(val, raw);
-    let at = data.n;
-    data.put(LONE);
-    data.uleb(meta);
-    col(0x56, &data, at);
-    let at = data.n;
-    data.bytes(raw);
-    col(0x57, &data, at);
+    c.uint(0x56, meta);
+    let at = c.data.n;
+    c.data.bytes(raw);
+    c.close(0x57, at);
     let preds = view.preds(op);
-    let at = data.n;
-    data.put(LONE);
-    data.uleb(preds.len() as u64);
-    col(0x70, &data, at);
+    c.uint(0x70, preds.len() as u64);
     if let Some(p) = preds.first() {
-        let at = data.n;
-        data.put(LONE);
-        data.uleb(table.index(p));
-        col(0x71, &data, at);
-        let at = data.n;
-        data.put(LONE);
-        data.sleb(p.counter as i64);
-        col(0x73, &data, at);
+        c.uint(0x71, table.index(p));
+        c.int(0x73, p.counter as i64);
     }
+    let (cols, n, data) = (c.cols, c.n, c.data);
     head.uleb(n as u64);
     for (spec, len) in cols.iter().take(n) {
         head.uleb(u64::from(*spec));
