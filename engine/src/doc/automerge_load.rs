@@ -6,7 +6,7 @@ use crate::document::Applied;
 use crate::{DecodedChunk, Document, EngineError};
 use mergedb_format::automerge::document_changes::document_changes;
 use mergedb_format::automerge::document_decode::decode_document;
-use mergedb_format::automerge::{split_chunks, ChunkKind};
+use mergedb_format::automerge::{parse_chunk, split_chunks, ChunkKind};
 use mergedb_format::{ActorId, DecodeError};
 
 impl Document {
@@ -61,11 +61,9 @@ impl Document {
     /// change chunks) into this document, all or nothing. Also says whether
     /// the file starts with a document chunk.
     pub fn apply_automerge(&mut self, bytes: &[u8]) -> Result<(Applied, bool), EngineError> {
-        let starts_with_doc = split_chunks(bytes)
-            .map_err(EngineError::BadAutomerge)?
-            .first()
-            .is_some_and(|c| c.kind == ChunkKind::Document);
         let decoded = self.decode_automerge(bytes)?;
+        // The file parsed whole just now: its first chunk's header is sound.
+        let starts_with_doc = parse_chunk(bytes, 0).is_ok_and(|c| c.kind == ChunkKind::Document);
         Ok((self.apply_decoded(decoded)?, starts_with_doc))
     }
 }

@@ -146,10 +146,11 @@ fn write_group(
     at.dedup();
     for &k in at.iter() {
         let rec = &ops.ops[k as usize];
+        // The chunk's actor indices are in byte order, so (counter, index)
+        // is automerge's op id order: no allocation per op.
         succ.clear();
-        let mut ids: Vec<Id> = ops.succ(k).map(|s| ops.ops[s as usize].id()).collect();
-        ids.sort_unstable_by(|a, b| ops.actors.cmp(*a, *b));
-        succ.extend(ids.into_iter().map(|id| table.id(id)));
+        succ.extend(ops.succ(k).map(|s| table.id(ops.ops[s as usize].id())));
+        succ.sort_unstable_by_key(|r| (r.counter, r.actor));
         let obj = match ops.objects[rec.obj as usize].made_by {
             NONE => None,
             m => Some(table.id(ops.ops[m as usize].id())),
