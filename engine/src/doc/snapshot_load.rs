@@ -48,9 +48,47 @@ impl Document {
     }
 }
 
+/// Where the one-pass build takes its changes from: a snapshot's history
+/// section, or an Automerge document chunk. Each view has passed the
+/// checks `ChangeView::check` makes, and its deps are earlier changes.
+pub(crate) trait Views<'a> {
+    /// The actor table the views' ids index.
+    fn actors(&self) -> &[ActorId];
+    /// How many changes it declares.
+    fn changes(&self) -> usize;
+    /// How many ops it declares.
+    fn ops(&self) -> usize;
+    /// The next change, with its actor table.
+    fn next_view(&mut self) -> Result<Option<(&ChangeView<'a>, &[ActorId])>, GiveUp>;
+}
+
+impl<'a> Views<'a> for HistoryReader<'a> {
+    fn actors(&self) -> &[ActorId] {
+        HistoryReader::actors(self)
+    }
+    fn changes(&self) -> usize {
+        self.len()
+    }
+    fn ops(&self) -> usize {
+        self.op_count()
+    }
+    fn next_view(&mut self) -> Result<Option<(&ChangeView<'a>, &[ActorId])>, GiveUp> {
+        self.next().map_err(|_| GiveUp)
+    }
+}
+
 fn load_bulk(raw: &[u8], actor: ActorId, kept: &[(u32, ChangeHash)]) -> Result<Document, GiveUp> {
     let reader = HistoryReader::new(raw).map_err(|_| GiveUp)?;
-    let n = reader.len();
+    load_views(reader, actor, kept)
+}
+
+/// The document of `reader`'s changes, built in one pass.
+pub(crate) fn load_views<'a, V: Views<'a> + Send>(
+    reader: V,
+    actor: ActorId,
+    kept: &[(u32, ChangeHash)],
+) -> Result<Document, GiveUp> {
+    let n = reader.changes();
     let history = HistoryBuilder::new(&reader, kept.to_vec());
     let (mut doc, history) = if n < PARALLEL_FROM {
         let (doc, sink) = build(reader, actor, Sink::Here(Box::new(history)))?;
@@ -59,7 +97,7 @@ fn load_bulk(raw: &[u8], actor: ActorId, kept: &[(u32, ChangeHash)]) -> Result<D
             Sink::Thread { .. } => return Err(GiveUp),
         }
     } else {
-        let ops = reader.op_count().min(PREALLOC_CHANGES);
+        let ops = reader.ops().min(PREALLOC_CHANGES);
         let (doc, history) = std::thread::scope(|s| {
             let (tx, rx) = std::sync::mpsc::sync_channel(IN_FLIGHT);
             let (back_tx, back) = std::sync::mpsc::channel();
@@ -174,10 +212,10 @@ struct HistoryBuilder {
 }
 
 impl HistoryBuilder {
-    fn new(reader: &HistoryReader<'_>, kept: Vec<(u32, ChangeHash)>) -> Self {
+    fn new<'a>(reader: &impl Views<'a>, kept: Vec<(u32, ChangeHash)>) -> Self {
         let mut history = History::default();
         // A hostile section can declare far more changes than it holds.
-        history.reserve_unindexed(reader.len().min(PREALLOC_CHANGES));
+        history.reserve_unindexed(reader.changes().min(PREALLOC_CHANGES));
         HistoryBuilder {
             history,
             actors: reader.actors().to_vec(),
@@ -327,7 +365,7 @@ struct Seen {
 /// checks of `apply_one` and `is_ready` made on views. Each change also goes
 /// to `sink`, encoded, to be hashed and recorded.
 fn build<'a>(
-    mut reader: HistoryReader<'a>,
+    mut reader: impl Views<'a>,
     actor: ActorId,
     mut sink: Sink<'a>,
 ) -> Result<(Document, Sink<'a>), GiveUp> {
@@ -337,7 +375,7 @@ fn build<'a>(
     doc.kept = KeptColumns::none();
     // The counts come from the section's lengths; a hostile section can
     // declare far more than it holds, so room is made for at most so many.
-    let ops = reader.op_count().min(PREALLOC_CHANGES);
+    let ops = reader.ops().min(PREALLOC_CHANGES);
     let mut bulk = Bulk::new(reader.actors().len(), ops);
     // With a hashing thread, the records' room comes from it faulted in
     // (`Sink::adopt_pages`); until then a little will do.
@@ -349,10 +387,10 @@ fn build<'a>(
     doc.ops.reserve_links(ops);
     let mut seen = Seen {
         last: Vec::new(),
-        max_op: Vec::with_capacity(reader.len().min(PREALLOC_CHANGES)),
+        max_op: Vec::with_capacity(reader.changes().min(PREALLOC_CHANGES)),
     };
     let mut block = Block::new();
-    while let Some((view, table)) = reader.next().map_err(|_| GiveUp)? {
+    while let Some((view, table)) = reader.next_view()? {
         let place = add_change(&mut doc, &mut bulk, &mut seen, view, table)?;
         block.push(view, place);
         if block.places.len() == BLOCK {

@@ -26,6 +26,7 @@ use super::columns::{
     read_column_meta, BoolColumn, ColumnSpec, DeltaColumn, RawColumn, StrColumn, UintColumn,
 };
 use crate::reader::Reader;
+use crate::snapshot::ValueRef;
 use crate::{
     ActorId, Change, ChangeHash, DecodeError, ElemId, Key, ObjId, ObjType, Op, OpAction, OpId,
     ScalarValue,
@@ -315,6 +316,16 @@ pub(crate) fn scalar(
     raw: &[u8],
     offset: usize,
 ) -> std::result::Result<Result<ScalarValue>, String> {
+    Ok(scalar_ref(meta, raw, offset)?.map(ValueRef::to_scalar))
+}
+
+/// A value, borrowed from its raw bytes: for the document loader, which
+/// allocates nothing per op.
+pub(crate) fn scalar_ref(
+    meta: u64,
+    raw: &[u8],
+    offset: usize,
+) -> std::result::Result<Result<ValueRef<'_>>, String> {
     let (len, tag) = (meta >> 4, meta & 0x0f);
     let leb = |signed: bool| -> std::result::Result<(u64, i64), String> {
         let mut r = Reader::new(raw, 0);
@@ -328,21 +339,21 @@ pub(crate) fn scalar(
         }
     };
     Ok(Ok(match (tag, len) {
-        (0, 0) => ScalarValue::Null,
-        (1, 0) => ScalarValue::Bool(false),
-        (2, 0) => ScalarValue::Bool(true),
-        (3, _) => ScalarValue::Uint(leb(false)?.0),
-        (4, _) => ScalarValue::Int(leb(true)?.1),
-        (5, 8) => ScalarValue::F64(f64::from_le_bytes(
+        (0, 0) => ValueRef::Null,
+        (1, 0) => ValueRef::Bool(false),
+        (2, 0) => ValueRef::Bool(true),
+        (3, _) => ValueRef::Uint(leb(false)?.0),
+        (4, _) => ValueRef::Int(leb(true)?.1),
+        (5, 8) => ValueRef::F64(f64::from_le_bytes(
             raw.try_into().map_err(|_| "a float".to_string())?,
         )),
-        (6, _) => match Reader::utf8(raw, "a string value", offset) {
-            Ok(s) => ScalarValue::Str(s),
+        (6, _) => match Reader::str(raw, "a string value", offset) {
+            Ok(s) => ValueRef::Str(s),
             Err(e) => return Ok(Err(e)),
         },
-        (7, _) => ScalarValue::Bytes(raw.to_vec()),
-        (8, _) => ScalarValue::Counter(leb(true)?.1),
-        (9, _) => ScalarValue::Timestamp(leb(true)?.1),
+        (7, _) => ValueRef::Bytes(raw),
+        (8, _) => ValueRef::Counter(leb(true)?.1),
+        (9, _) => ValueRef::Timestamp(leb(true)?.1),
         (t, l) => {
             return Ok(Err(DecodeError::Unsupported {
                 offset,

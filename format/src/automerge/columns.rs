@@ -87,6 +87,27 @@ impl<'a> Rle<'a> {
         })
     }
 
+    /// How many rows the column holds, counting no further than `cap`:
+    /// runs are skipped whole, so this costs far less than reading them.
+    fn count(mut self, cap: u64) -> Result<u64> {
+        let mut rows: u64 = 0;
+        while self.r.offset() < self.end && rows < cap {
+            let n = self.r.sleb(self.field)?;
+            if n > 0 {
+                self.value()?;
+                rows = rows.saturating_add(n as u64);
+            } else if n < 0 {
+                for _ in 0..n.unsigned_abs().min(cap) {
+                    self.value()?;
+                }
+                rows = rows.saturating_add(n.unsigned_abs());
+            } else {
+                rows = rows.saturating_add(self.r.uleb(self.field)?);
+            }
+        }
+        Ok(rows.min(cap))
+    }
+
     /// The next row's value; `None` is null, also past the column's end.
     fn next(&mut self) -> Result<Option<Val<'a>>> {
         while self.left == 0 {
@@ -129,6 +150,10 @@ impl<'a> UintColumn<'a> {
             Some(Val::U(v)) => Some(v),
             _ => None,
         })
+    }
+    /// How many rows it holds, up to `cap` (a bound for allocating).
+    pub(crate) fn count(data: &'a [u8], cap: u64, field: &'static str) -> Result<u64> {
+        Rle::new(data, 0, Kind::Uleb, field).count(cap)
     }
 }
 

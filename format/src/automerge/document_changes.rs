@@ -5,8 +5,8 @@
 //! ops that list it as a successor. The changes are hashed in row order,
 //! and the heads they give must be the heads the chunk declares.
 
-use super::document_decode::{DocAction, DocKey, DocumentChunk};
-use crate::snapshot::IdRef;
+use super::document_decode::{DocAction, DocumentChunk};
+use crate::snapshot::{IdRef, KeyRef};
 use crate::{ActorId, Change, ChangeHash, DecodeError, ElemId, Key, ObjId, Op, OpAction, OpId};
 use std::collections::HashMap;
 
@@ -36,20 +36,18 @@ impl Ids<'_> {
         obj.map_or(ObjId::Root, |o| ObjId::Op(self.op_id(o)))
     }
 
-    fn key(&self, key: &DocKey) -> Key {
+    fn key(&self, key: &KeyRef<'_>) -> Key {
         match key {
-            DocKey::Map(k) => Key::Map(k.clone()),
-            DocKey::Head => Key::Seq(ElemId::Head),
-            DocKey::Elem(e) => Key::Seq(ElemId::Op(self.op_id(*e))),
+            KeyRef::Map(k) => Key::Map(k.to_string()),
+            KeyRef::Head => Key::Seq(ElemId::Head),
+            KeyRef::Elem(e) => Key::Seq(ElemId::Op(self.op_id(*e))),
         }
     }
 }
 
 /// Every op of the document, deletes included, with its id.
-fn all_ops(doc: &DocumentChunk) -> Result<Vec<(IdRef, Op)>> {
-    let ids = Ids {
-        actors: &doc.actors,
-    };
+fn all_ops(doc: &DocumentChunk<'_>) -> Result<Vec<(IdRef, Op)>> {
+    let ids = Ids { actors: doc.actors };
     let mut row_of: HashMap<(u32, u64), usize> = HashMap::with_capacity(doc.ops.len());
     for (row, op) in doc.ops.iter().enumerate() {
         if row_of.insert((op.id.actor, op.id.counter), row).is_some() {
@@ -62,7 +60,7 @@ fn all_ops(doc: &DocumentChunk) -> Result<Vec<(IdRef, Op)>> {
         .map(|op| {
             let action = match &op.action {
                 DocAction::Make(t) => OpAction::MakeObject(*t),
-                DocAction::Put(v) => OpAction::Put(v.clone()),
+                DocAction::Put(v) => OpAction::Put(v.to_scalar()),
                 DocAction::Increment(by) => OpAction::Increment(*by),
             };
             let o = Op {
@@ -116,7 +114,7 @@ fn all_ops(doc: &DocumentChunk) -> Result<Vec<(IdRef, Op)>> {
 }
 
 /// The changes of a document chunk, in its row order, each with its hash.
-pub fn document_changes(doc: &DocumentChunk) -> Result<Vec<(Change, ChangeHash)>> {
+pub fn document_changes(doc: &DocumentChunk<'_>) -> Result<Vec<(Change, ChangeHash)>> {
     let mut ops = all_ops(doc)?;
     ops.sort_unstable_by_key(|(id, _)| (id.actor, id.counter));
     // Per actor: its changes' rows, by seq.
@@ -180,14 +178,14 @@ pub fn document_changes(doc: &DocumentChunk) -> Result<Vec<(Change, ChangeHash)>
 }
 
 fn hash_in_order(
-    doc: &DocumentChunk,
+    doc: &DocumentChunk<'_>,
     grouped: Vec<(u64, Vec<Op>)>,
 ) -> Result<Vec<(Change, ChangeHash)>> {
     let mut out: Vec<(Change, ChangeHash)> = Vec::with_capacity(grouped.len());
     let mut is_dep = vec![false; grouped.len()];
     for (row, (c, (start_op, ops))) in doc.changes.iter().zip(grouped).enumerate() {
-        let mut deps = Vec::with_capacity(c.deps.len());
-        for d in &c.deps {
+        let mut deps = Vec::with_capacity(c.deps_len as usize);
+        for d in doc.deps_of(c) {
             let (_, h) = out
                 .get(*d as usize)
                 .ok_or_else(|| bad(format!("change {row}: a dep")))?;
@@ -207,10 +205,10 @@ fn hash_in_order(
             seq: c.seq,
             start_op,
             time: c.time,
-            message: c.message.clone(),
+            message: c.message.map(str::to_string),
             deps,
             ops,
-            extra: c.extra.clone(),
+            extra: c.extra.to_vec(),
         };
         change
             .check()
@@ -225,7 +223,7 @@ fn hash_in_order(
         .map(|((_, h), _)| *h)
         .collect();
     heads.sort_unstable();
-    let mut declared = doc.heads.clone();
+    let mut declared = doc.heads.to_vec();
     declared.sort_unstable();
     if heads != declared {
         return Err(bad(format!(

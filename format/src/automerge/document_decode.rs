@@ -1,22 +1,23 @@
 //! Automerge's document chunk, for reading (SPEC.md §4A.5): parsed, its
 //! checksum verified, its columns inflated (within `MAX_INFLATED` in all)
-//! and decoded into rows. Turning the rows back into changes is
-//! `document_changes`.
+//! and decoded into rows that borrow their keys and values from the
+//! columns. Turning the rows back into changes is `document_changes`.
 
-use super::change_chunk::{max_rows, scalar};
+use super::change_chunk::{max_rows, scalar_ref};
 use super::chunk::{inflate, Chunk, ChunkKind, MAX_INFLATED};
 use super::columns::{
     read_column_meta, BoolColumn, ColumnSpec, DeltaColumn, RawColumn, StrColumn, UintColumn,
 };
 use crate::reader::Reader;
-use crate::snapshot::IdRef;
-use crate::{ActorId, ChangeHash, DecodeError, ObjType, ScalarValue};
+use crate::snapshot::{IdRef, KeyRef, ValueRef};
+use crate::{ActorId, ChangeHash, DecodeError, ObjType};
+use std::borrow::Cow;
 
 type Result<T> = std::result::Result<T, DecodeError>;
 
 /// One change's row.
-#[derive(Clone, Debug, PartialEq)]
-pub struct DocChange {
+#[derive(Clone, Debug)]
+pub struct DocChange<'a> {
     /// Its actor's index in the document's table.
     pub actor: u32,
     /// Its seq.
@@ -26,81 +27,100 @@ pub struct DocChange {
     /// Its time.
     pub time: i64,
     /// Its message.
-    pub message: Option<String>,
-    /// The rows of its deps.
-    pub deps: Vec<u32>,
+    pub message: Option<&'a str>,
+    /// Its deps: `deps[deps_at..deps_at + deps_len]` of the document, the
+    /// rows of earlier changes.
+    pub deps_at: u32,
+    /// How many deps it has.
+    pub deps_len: u32,
     /// Its extra bytes.
-    pub extra: Vec<u8>,
-}
-
-/// An op's key, as a document chunk holds it.
-#[derive(Clone, Debug, PartialEq)]
-pub enum DocKey {
-    /// A map key.
-    Map(String),
-    /// The head of a list.
-    Head,
-    /// A list element: the id of its insert op.
-    Elem(IdRef),
+    pub extra: &'a [u8],
 }
 
 /// What an op of a document chunk does (a chunk holds no delete).
-#[derive(Clone, Debug, PartialEq)]
-pub enum DocAction {
+#[derive(Clone, Copy, Debug)]
+pub enum DocAction<'a> {
     /// Makes an object.
     Make(ObjType),
     /// Puts a value.
-    Put(ScalarValue),
+    Put(ValueRef<'a>),
     /// Increments a counter.
     Increment(i64),
 }
 
 /// One op's row.
-#[derive(Clone, Debug, PartialEq)]
-pub struct DocOp {
+#[derive(Clone, Copy, Debug)]
+pub struct DocOp<'a> {
     /// Its id.
     pub id: IdRef,
     /// Its object: `None` for the root.
     pub obj: Option<IdRef>,
     /// Its key.
-    pub key: DocKey,
+    pub key: KeyRef<'a>,
     /// Whether it inserts.
     pub insert: bool,
     /// What it does.
-    pub action: DocAction,
+    pub action: DocAction<'a>,
     /// Its successors: `succ[succ_at..succ_at + succ_len]` of the document.
     pub succ_at: u32,
     /// How many successors it has.
     pub succ_len: u32,
 }
 
-/// A document chunk's rows.
-#[derive(Clone, Debug, PartialEq)]
-pub struct DocumentChunk {
+/// A document chunk, parsed and its checksum verified, with its columns
+/// inflated: what its rows borrow from.
+#[derive(Clone, Debug)]
+pub struct DocumentColumns<'c> {
     /// The actor table, which every row's actor indices name.
     pub actors: Vec<ActorId>,
     /// The heads it declares.
     pub heads: Vec<ChangeHash>,
+    change_cols: Vec<(u32, Cow<'c, [u8]>)>,
+    op_cols: Vec<(u32, Cow<'c, [u8]>)>,
+    /// Where the chunk starts in the input, for errors.
+    base: usize,
+    /// The most rows its size allows.
+    max: usize,
+}
+
+/// A document chunk's rows, borrowed from its columns.
+#[derive(Clone, Debug)]
+pub struct DocumentChunk<'a> {
+    /// The actor table, which every row's actor indices name.
+    pub actors: &'a [ActorId],
+    /// The heads it declares.
+    pub heads: &'a [ChangeHash],
     /// The changes, one per row.
-    pub changes: Vec<DocChange>,
+    pub changes: Vec<DocChange<'a>>,
+    /// Every change's deps, one after another.
+    pub deps: Vec<u32>,
     /// The ops, in document order.
-    pub ops: Vec<DocOp>,
+    pub ops: Vec<DocOp<'a>>,
     /// Every op's successors, one after another.
     pub succ: Vec<IdRef>,
 }
 
-impl DocumentChunk {
+impl DocumentChunk<'_> {
     /// The successors of `op`.
-    pub fn succ_of(&self, op: &DocOp) -> &[IdRef] {
+    pub fn succ_of(&self, op: &DocOp<'_>) -> &[IdRef] {
         let at = op.succ_at as usize;
         self.succ
             .get(at..at + op.succ_len as usize)
             .unwrap_or_default()
     }
+
+    /// The deps of `change`, as rows.
+    pub fn deps_of(&self, change: &DocChange<'_>) -> &[u32] {
+        let at = change.deps_at as usize;
+        self.deps
+            .get(at..at + change.deps_len as usize)
+            .unwrap_or_default()
+    }
 }
 
-/// Decodes a document chunk, after verifying its checksum.
-pub fn decode_document(chunk: &Chunk<'_>) -> Result<DocumentChunk> {
+/// Parses a document chunk, after verifying its checksum, and inflates its
+/// columns; [`DocumentColumns::rows`] decodes them.
+pub fn decode_document<'c>(chunk: &Chunk<'c>) -> Result<DocumentColumns<'c>> {
     if chunk.kind != ChunkKind::Document {
         return Err(DecodeError::WrongChunkType {
             found: chunk.kind.byte(),
@@ -136,16 +156,31 @@ pub fn decode_document(chunk: &Chunk<'_>) -> Result<DocumentChunk> {
             count: r.remaining(),
         });
     }
-    let max = max_rows(chunk.bytes.len());
-    let changes = read_changes(&change_cols, actors.len(), max, base)?;
-    let (ops, succ) = read_ops(&op_cols, actors.len(), max, base)?;
-    Ok(DocumentChunk {
+    Ok(DocumentColumns {
         actors,
         heads,
-        changes,
-        ops,
-        succ,
+        change_cols,
+        op_cols,
+        base,
+        max: max_rows(chunk.bytes.len()),
     })
+}
+
+impl DocumentColumns<'_> {
+    /// Decodes the rows.
+    pub fn rows(&self) -> Result<DocumentChunk<'_>> {
+        let n = self.actors.len();
+        let (changes, deps) = read_changes(&self.change_cols, n, self.max, self.base)?;
+        let (ops, succ) = read_ops(&self.op_cols, n, self.max, self.base)?;
+        Ok(DocumentChunk {
+            actors: &self.actors,
+            heads: &self.heads,
+            changes,
+            deps,
+            ops,
+            succ,
+        })
+    }
 }
 
 fn read_actors(r: &mut Reader<'_>) -> Result<Vec<ActorId>> {
@@ -167,12 +202,12 @@ fn read_actors(r: &mut Reader<'_>) -> Result<Vec<ActorId>> {
 }
 
 /// Each column's bytes, inflated if compressed.
-fn read_data(
-    r: &mut Reader<'_>,
+fn read_data<'c>(
+    r: &mut Reader<'c>,
     meta: &[(ColumnSpec, u64, usize)],
     budget: &mut usize,
     base: usize,
-) -> Result<Vec<(u32, Vec<u8>)>> {
+) -> Result<Vec<(u32, Cow<'c, [u8]>)>> {
     let mut out = Vec::with_capacity(meta.len());
     for (spec, len, at) in meta {
         let len = r.check_fits(*len, 1, "a column's data", *at)?;
@@ -186,16 +221,16 @@ fn read_data(
                         offset: base + at,
                         detail: format!("the columns inflate past {MAX_INFLATED} bytes"),
                     })?;
-                inflated
+                Cow::Owned(inflated)
             }
-            false => data.to_vec(),
+            false => Cow::Borrowed(data),
         };
         out.push((spec.normal().0, data));
     }
     Ok(out)
 }
 
-fn col(cols: &[(u32, Vec<u8>)], spec: u32) -> &[u8] {
+fn col<'a>(cols: &'a [(u32, Cow<'_, [u8]>)], spec: u32) -> &'a [u8] {
     cols.iter()
         .find(|(s, _)| *s == spec)
         .map_or(&[][..], |(_, d)| &d[..])
@@ -226,12 +261,12 @@ fn counter(v: Option<i64>, what: &str, row: usize, base: usize) -> Result<u64> {
         .ok_or_else(|| bad(base, what, row, "a missing or negative counter"))
 }
 
-fn read_changes(
-    cols: &[(u32, Vec<u8>)],
+fn read_changes<'a>(
+    cols: &'a [(u32, Cow<'_, [u8]>)],
     n_actors: usize,
     max: usize,
     base: usize,
-) -> Result<Vec<DocChange>> {
+) -> Result<(Vec<DocChange<'a>>, Vec<u32>)> {
     let mut actor = UintColumn::new(col(cols, 0x01), "the change actor column");
     let mut seq = DeltaColumn::new(col(cols, 0x03), "the seq column");
     let mut max_op = DeltaColumn::new(col(cols, 0x13), "the max op column");
@@ -241,7 +276,9 @@ fn read_changes(
     let mut deps = DeltaColumn::new(col(cols, 0x43), "the deps column");
     let mut extra_meta = UintColumn::new(col(cols, 0x56), "the extra metadata column");
     let mut extra = RawColumn::new(col(cols, 0x57));
-    let mut out = Vec::new();
+    let n = UintColumn::count(col(cols, 0x01), max as u64, "the change actor column")? as usize;
+    let mut out = Vec::with_capacity(n);
+    let mut all_deps = Vec::with_capacity(n);
     while let Some(a) = actor.next()? {
         let row = out.len();
         if row >= max {
@@ -256,19 +293,16 @@ fn read_changes(
         let seq = counter(seq.next()?, "change", row, base)?;
         let max_op = counter(max_op.next()?, "change", row, base)?;
         let time = time.next()?.unwrap_or(0);
-        let message = message
-            .next()?
-            .filter(|m| !m.is_empty())
-            .map(str::to_string);
+        let message = message.next()?.filter(|m| !m.is_empty());
         let n = deps_n.next()?.unwrap_or(0);
         if n > row as u64 {
             return Err(bad(base, "change", row, "more deps than earlier changes"));
         }
-        let mut d = Vec::new();
+        let deps_at = all_deps.len() as u32;
         for _ in 0..n {
             let dep = deps.next()?.and_then(|v| u32::try_from(v).ok());
             match dep {
-                Some(dep) if (dep as usize) < row => d.push(dep),
+                Some(dep) if (dep as usize) < row => all_deps.push(dep),
                 _ => {
                     return Err(bad(
                         base,
@@ -283,30 +317,35 @@ fn read_changes(
         if meta & 0x0f != 7 && meta != 0 {
             return Err(bad(base, "change", row, "extra bytes that are not bytes"));
         }
-        let extra = extra.take(meta >> 4)?.to_vec();
+        let extra = extra.take(meta >> 4)?;
         out.push(DocChange {
             actor: a,
             seq,
             max_op,
             time,
             message,
-            deps: d,
+            deps_at,
+            deps_len: all_deps.len() as u32 - deps_at,
             extra,
         });
     }
-    Ok(out)
+    Ok((out, all_deps))
 }
 
 /// The op rows, and their successors.
-fn read_ops(
-    cols: &[(u32, Vec<u8>)],
+fn read_ops<'a>(
+    cols: &'a [(u32, Cow<'_, [u8]>)],
     n_actors: usize,
     max: usize,
     base: usize,
-) -> Result<(Vec<DocOp>, Vec<IdRef>)> {
+) -> Result<(Vec<DocOp<'a>>, Vec<IdRef>)> {
     let mut c = OpCols::new(cols, max);
-    let mut ops = Vec::new();
-    let mut succ = Vec::new();
+    // Room for every row at once: growing would copy and fault in the rows
+    // again. The count is bounded by the chunk's size.
+    let rows = UintColumn::count(col(cols, 0x42), max as u64, "the action column")? as usize;
+    let succs = UintColumn::count(col(cols, 0x81), max as u64, "the succ actor column")? as usize;
+    let mut ops = Vec::with_capacity(rows);
+    let mut succ = Vec::with_capacity(succs);
     while let Some(action) = c.action.next()? {
         let row = ops.len();
         if row >= max {
@@ -344,7 +383,7 @@ struct OpCols<'a> {
 }
 
 impl<'a> OpCols<'a> {
-    fn new(cols: &'a [(u32, Vec<u8>)], max: usize) -> Self {
+    fn new(cols: &'a [(u32, Cow<'_, [u8]>)], max: usize) -> Self {
         OpCols {
             obj_a: UintColumn::new(col(cols, 0x01), "the obj actor column"),
             obj_c: UintColumn::new(col(cols, 0x02), "the obj counter column"),
@@ -372,7 +411,7 @@ impl<'a> OpCols<'a> {
         n: usize,
         base: usize,
         succ: &mut Vec<IdRef>,
-    ) -> Result<DocOp> {
+    ) -> Result<DocOp<'a>> {
         let id = |a: Option<u64>, c: Option<i64>| -> Result<IdRef> {
             Ok(IdRef {
                 actor: actor_index(a, n, "op", row, base)?,
@@ -386,9 +425,9 @@ impl<'a> OpCols<'a> {
         };
         let (ka, kc, ks) = (self.key_a.next()?, self.key_c.next()?, self.key_s.next()?);
         let key = match (ks, kc) {
-            (Some(s), None) => DocKey::Map(s.to_string()),
-            (None, Some(0)) => DocKey::Head,
-            (None, Some(c)) => DocKey::Elem(id(ka, Some(c))?),
+            (Some(s), None) => KeyRef::Map(s),
+            (None, Some(0)) => KeyRef::Head,
+            (None, Some(c)) => KeyRef::Elem(id(ka, Some(c))?),
             _ => {
                 return Err(bad(
                     base,
@@ -402,14 +441,14 @@ impl<'a> OpCols<'a> {
         let insert = self.insert.next()?;
         let meta = self.meta.next()?.unwrap_or(0);
         let raw = self.raw.take(meta >> 4)?;
-        let value = scalar(meta, raw, base).map_err(|d| bad(base, "op", row, &d))??;
+        let value = scalar_ref(meta, raw, base).map_err(|d| bad(base, "op", row, &d))??;
         let action = match (action, value) {
             (0, _) => DocAction::Make(ObjType::Map),
             (1, v) => DocAction::Put(v),
             (2, _) => DocAction::Make(ObjType::List),
             (4, _) => DocAction::Make(ObjType::Text),
-            (5, ScalarValue::Int(by) | ScalarValue::Counter(by)) => DocAction::Increment(by),
-            (5, ScalarValue::Uint(by)) => DocAction::Increment(
+            (5, ValueRef::Int(by) | ValueRef::Counter(by)) => DocAction::Increment(by),
+            (5, ValueRef::Uint(by)) => DocAction::Increment(
                 i64::try_from(by).map_err(|_| bad(base, "op", row, "an increment past i64"))?,
             ),
             (3, _) => {
