@@ -239,23 +239,6 @@ pub(crate) fn uleb_array(mut value: u64) -> ([u8; 10], usize) {
     (out, 10)
 }
 
-/// `value` as signed LEB128 on the stack, and its length.
-pub(crate) fn sleb_array(mut value: i64) -> ([u8; 10], usize) {
-    let mut out = [0u8; 10];
-    for (len, slot) in out.iter_mut().enumerate() {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        let done = (value == 0 && byte & 0x40 == 0) || (value == -1 && byte & 0x40 != 0);
-        if done {
-            *slot = byte;
-            return (out, len + 1);
-        }
-        *slot = byte | 0x80;
-    }
-    // Ten 7-bit groups hold any i64, so the loop has returned.
-    (out, 10)
-}
-
 /// Appends `value` as signed LEB128.
 pub(crate) fn write_sleb(out: &mut Vec<u8>, mut value: i64) {
     loop {

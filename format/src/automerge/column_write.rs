@@ -1,10 +1,11 @@
 //! Automerge's column encodings, for writing: run-length, delta and
 //! boolean columns, with the run choices automerge 0.12 makes (SPEC.md §4A).
 
-use crate::reader::{sleb_array, uleb_array, write_sleb, write_uleb};
+use crate::reader::{write_sleb, write_uleb};
 
 /// Where a run-length column is in automerge's `RleEncoder` state machine.
-/// Values are compared by their encoding, which is one to one.
+/// Values are compared as numbers, or as bytes for strings; each column
+/// holds one kind, whose encoding is one to one.
 #[derive(Clone, Copy, Default)]
 enum State {
     #[default]
@@ -19,15 +20,38 @@ enum State {
     Literal,
 }
 
+/// The newest value of a run-length column: integers are kept as numbers,
+/// compared and written without a detour through their bytes (a document
+/// writes hundreds of thousands of them).
+#[derive(Clone, Copy, Default, PartialEq)]
+enum Last {
+    #[default]
+    None,
+    Uint(u64),
+    Int(i64),
+    /// The bytes in `Rle::last`.
+    Bytes,
+}
+
 /// A run-length column being written.
 #[derive(Clone, Default)]
 pub(crate) struct Rle {
     /// The column's bytes so far.
     pub(crate) out: Vec<u8>,
     state: State,
+    last_kind: Last,
     last: Vec<u8>,
     lit: Vec<u8>,
     lit_n: u64,
+}
+
+/// Writes `kind`'s value (with `bytes`, its bytes if it has no number).
+fn write_value(out: &mut Vec<u8>, kind: Last, bytes: &[u8]) {
+    match kind {
+        Last::Uint(v) => write_uleb(out, v),
+        Last::Int(v) => write_sleb(out, v),
+        Last::Bytes | Last::None => out.extend_from_slice(bytes),
+    }
 }
 
 impl Rle {
@@ -38,20 +62,15 @@ impl Rle {
         self.lit_n = 0;
     }
 
-    fn set_last(&mut self, v: &[u8]) {
-        self.last.clear();
-        self.last.extend_from_slice(v);
-    }
-
     fn flush_run(&mut self, n: u64) {
         write_sleb(&mut self.out, n as i64);
-        self.out.extend_from_slice(&self.last);
+        write_value(&mut self.out, self.last_kind, &self.last);
     }
 
     /// Writes the literal run in `lit`, with `last` too if `with_last`.
     fn flush_literal(&mut self, with_last: bool) {
         if with_last {
-            self.lit.extend_from_slice(&self.last);
+            write_value(&mut self.lit, self.last_kind, &self.last);
             self.lit_n += 1;
         }
         write_sleb(&mut self.out, -(self.lit_n as i64));
@@ -81,8 +100,19 @@ impl Rle {
         }
     }
 
+    /// A value given by its bytes (a string column's length and bytes).
     pub(crate) fn value(&mut self, v: &[u8]) {
-        let same = self.last == v;
+        let same = self.last_kind == Last::Bytes && self.last == v;
+        self.push(same);
+        if !same || matches!(self.state, State::Lone) {
+            self.last_kind = Last::Bytes;
+            self.last.clear();
+            self.last.extend_from_slice(v);
+        }
+    }
+
+    /// Moves the state machine on for a value, `same` as the newest or not.
+    fn push(&mut self, same: bool) {
         self.state = match self.state {
             State::Empty => State::Lone,
             State::Lone if same => State::Run(2),
@@ -92,7 +122,7 @@ impl Rle {
                 State::Run(2)
             }
             State::Lone | State::Literal => {
-                self.lit.extend_from_slice(&self.last);
+                write_value(&mut self.lit, self.last_kind, &self.last);
                 self.lit_n += 1;
                 State::Literal
             }
@@ -105,19 +135,28 @@ impl Rle {
                 State::Lone
             }
         };
-        if !same || matches!(self.state, State::Lone) {
-            self.set_last(v);
+    }
+
+    #[inline]
+    fn number(&mut self, v: Last) {
+        let same = self.last_kind == v;
+        // Most rows of a document's columns lengthen a run.
+        if same {
+            if let State::Run(n) = &mut self.state {
+                *n += 1;
+                return;
+            }
         }
+        self.push(same);
+        self.last_kind = v;
     }
 
     pub(crate) fn uint(&mut self, v: u64) {
-        let (bytes, n) = uleb_array(v);
-        self.value(bytes.get(..n).unwrap_or_default());
+        self.number(Last::Uint(v));
     }
 
     pub(crate) fn int(&mut self, v: i64) {
-        let (bytes, n) = sleb_array(v);
-        self.value(bytes.get(..n).unwrap_or_default());
+        self.number(Last::Int(v));
     }
 
     pub(crate) fn finish(&mut self) {

@@ -65,9 +65,11 @@ pub struct DocOpRef<'a> {
     pub succ: &'a [IdRef],
 }
 
-/// The columns of a document chunk, written a row at a time.
+/// A document chunk's change columns, written a row at a time. They and
+/// the op columns are independent, so a writer may fill them on two
+/// threads.
 #[derive(Default)]
-pub struct DocumentWriter {
+pub struct ChangeColumns {
     c_actor: Rle,
     c_seq: Delta,
     c_max_op: Delta,
@@ -77,6 +79,12 @@ pub struct DocumentWriter {
     c_deps: Delta,
     c_extra_meta: Rle,
     c_extra: Vec<u8>,
+    scratch: Vec<u8>,
+}
+
+/// A document chunk's op columns, written a row at a time.
+#[derive(Default)]
+pub struct OpColumns {
     o_obj_a: Rle,
     o_obj_c: Rle,
     o_key_a: Rle,
@@ -94,11 +102,21 @@ pub struct DocumentWriter {
     scratch: Vec<u8>,
 }
 
-impl std::fmt::Debug for DocumentWriter {
+impl std::fmt::Debug for ChangeColumns {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DocumentWriter").finish_non_exhaustive()
+        f.debug_struct("ChangeColumns").finish_non_exhaustive()
     }
 }
+
+impl std::fmt::Debug for OpColumns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpColumns").finish_non_exhaustive()
+    }
+}
+
+/// Finished columns: each non-empty one with its spec, compressed if long.
+#[derive(Clone, Debug, Default)]
+pub struct Columns(Vec<(u32, Vec<u8>)>);
 
 fn len_str(scratch: &mut Vec<u8>, s: &str) {
     scratch.clear();
@@ -106,7 +124,7 @@ fn len_str(scratch: &mut Vec<u8>, s: &str) {
     scratch.extend_from_slice(s.as_bytes());
 }
 
-impl DocumentWriter {
+impl ChangeColumns {
     /// Adds a change's row.
     pub fn change(&mut self, c: DocChangeRef<'_>) {
         self.c_actor.uint(u64::from(c.actor));
@@ -128,9 +146,93 @@ impl DocumentWriter {
         self.c_extra.extend_from_slice(c.extra);
     }
 
+    /// The finished columns, compressed where long.
+    pub fn finish(mut self) -> Columns {
+        for rle in [
+            &mut self.c_actor,
+            &mut self.c_seq.rle,
+            &mut self.c_max_op.rle,
+            &mut self.c_time.rle,
+            &mut self.c_message,
+            &mut self.c_deps_n,
+            &mut self.c_deps.rle,
+            &mut self.c_extra_meta,
+        ] {
+            rle.finish();
+        }
+        compress(&[
+            (0x01, &self.c_actor.out),
+            (0x03, &self.c_seq.rle.out),
+            (0x13, &self.c_max_op.rle.out),
+            (0x23, &self.c_time.rle.out),
+            (0x35, &self.c_message.out),
+            (0x40, &self.c_deps_n.out),
+            (0x43, &self.c_deps.rle.out),
+            (0x56, &self.c_extra_meta.out),
+            (0x57, &self.c_extra),
+        ])
+    }
+}
+
+impl Columns {
+    /// Columns as they are, for [`Columns::compress`] to finish.
+    pub fn raw(cols: Vec<(u32, Vec<u8>)>) -> Columns {
+        Columns(cols)
+    }
+
+    /// Each column compressed if it is long and not yet compressed.
+    pub fn compress(self) -> Columns {
+        Columns(
+            self.0
+                .into_iter()
+                .map(
+                    |(spec, d)| match spec & 0x08 == 0 && d.len() >= DEFLATE_MIN_SIZE {
+                        true => (spec | 0x08, deflate(&d)),
+                        false => (spec, d),
+                    },
+                )
+                .collect(),
+        )
+    }
+
+    /// The columns of `self` and `other`, in spec order.
+    pub fn join(mut self, other: Columns) -> Columns {
+        self.0.extend(other.0);
+        self.0.sort_by_key(|(spec, _)| spec & !0x08);
+        self
+    }
+
+    /// The total length of the columns' data.
+    pub fn len(&self) -> usize {
+        self.0.iter().map(|c| c.1.len()).sum()
+    }
+
+    /// Whether every column is empty (or there are none).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl OpColumns {
     /// Adds an op's row.
     pub fn op(&mut self, op: DocOpRef<'_>) {
-        match op.obj {
+        self.op_place(op.id, op.obj, op.key, op.insert, op.succ);
+        self.op_action(op.action);
+    }
+
+    /// Adds the first half of an op's row: its id, object, key, insert and
+    /// successor columns (successors ascending by id). Two writers may take
+    /// the two halves of every row, each leaving the other's columns empty,
+    /// and `Columns::join` their columns.
+    pub fn op_place(
+        &mut self,
+        id: IdRef,
+        obj: Option<IdRef>,
+        key: KeyRef<'_>,
+        insert: bool,
+        succ: &[IdRef],
+    ) {
+        match obj {
             None => {
                 self.o_obj_a.null();
                 self.o_obj_c.null();
@@ -140,7 +242,7 @@ impl DocumentWriter {
                 self.o_obj_c.uint(o.counter);
             }
         }
-        match op.key {
+        match key {
             KeyRef::Map(k) => {
                 len_str(&mut self.scratch, k);
                 self.o_key_s.value(&self.scratch);
@@ -158,10 +260,19 @@ impl DocumentWriter {
                 self.o_key_c.push(Some(e.counter as i64));
             }
         }
-        self.o_id_a.uint(u64::from(op.id.actor));
-        self.o_id_c.push(Some(op.id.counter as i64));
-        self.o_insert.push(op.insert);
-        let (code, val) = match op.action {
+        self.o_id_a.uint(u64::from(id.actor));
+        self.o_id_c.push(Some(id.counter as i64));
+        self.o_insert.push(insert);
+        self.o_succ_n.uint(succ.len() as u64);
+        for s in succ {
+            self.o_succ_a.uint(u64::from(s.actor));
+            self.o_succ_c.push(Some(s.counter as i64));
+        }
+    }
+
+    /// Adds the second half of an op's row: its action and value columns.
+    pub fn op_action(&mut self, action: ActionView<'_>) {
+        let (code, val) = match action {
             ActionView::Make(ObjType::Map) => (0, ValueRef::Null),
             ActionView::Put(v) => (1, v),
             ActionView::Make(ObjType::List) => (2, ValueRef::Null),
@@ -172,25 +283,12 @@ impl DocumentWriter {
         self.o_action.uint(code);
         let meta = super::change_encode::value(val, &mut self.o_raw);
         self.o_meta.uint(meta);
-        self.o_succ_n.uint(op.succ.len() as u64);
-        for s in op.succ {
-            self.o_succ_a.uint(u64::from(s.actor));
-            self.o_succ_c.push(Some(s.counter as i64));
-        }
     }
 
-    /// The whole chunk. `heads` are the heads' hashes, ascending, each with
-    /// its change's row.
-    pub fn finish(mut self, actors: &[ActorId], heads: &[(ChangeHash, u32)]) -> Vec<u8> {
+    /// The finished columns, not yet compressed: a writer compresses them
+    /// with [`Columns::compress`], on as many threads as it likes.
+    pub fn finish(mut self) -> Columns {
         for rle in [
-            &mut self.c_actor,
-            &mut self.c_seq.rle,
-            &mut self.c_max_op.rle,
-            &mut self.c_time.rle,
-            &mut self.c_message,
-            &mut self.c_deps_n,
-            &mut self.c_deps.rle,
-            &mut self.c_extra_meta,
             &mut self.o_obj_a,
             &mut self.o_obj_c,
             &mut self.o_key_a,
@@ -207,18 +305,7 @@ impl DocumentWriter {
             rle.finish();
         }
         self.o_insert.finish();
-        let changes: [(u32, &[u8]); 9] = [
-            (0x01, &self.c_actor.out),
-            (0x03, &self.c_seq.rle.out),
-            (0x13, &self.c_max_op.rle.out),
-            (0x23, &self.c_time.rle.out),
-            (0x35, &self.c_message.out),
-            (0x40, &self.c_deps_n.out),
-            (0x43, &self.c_deps.rle.out),
-            (0x56, &self.c_extra_meta.out),
-            (0x57, &self.c_extra),
-        ];
-        let ops: [(u32, &[u8]); 14] = [
+        let raw = [
             (0x01, &self.o_obj_a.out),
             (0x02, &self.o_obj_c.out),
             (0x11, &self.o_key_a.out),
@@ -234,39 +321,55 @@ impl DocumentWriter {
             (0x81, &self.o_succ_a.out),
             (0x83, &self.o_succ_c.rle.out),
         ];
-        let mut body = Vec::new();
-        write_uleb(&mut body, actors.len() as u64);
-        for a in actors {
-            write_uleb(&mut body, a.as_bytes().len() as u64);
-            body.extend_from_slice(a.as_bytes());
-        }
-        write_uleb(&mut body, heads.len() as u64);
-        heads.iter().for_each(|(h, _)| body.extend_from_slice(&h.0));
-        let changes = compress(&changes);
-        let ops = compress(&ops);
-        write_meta(&mut body, &changes);
-        write_meta(&mut body, &ops);
-        for (_, data) in changes.iter().chain(ops.iter()) {
-            body.extend_from_slice(data);
-        }
-        heads
-            .iter()
-            .for_each(|(_, i)| write_uleb(&mut body, u64::from(*i)));
-        let mut out = Vec::with_capacity(body.len() + 16);
-        write_chunk(ChunkKind::Document, &body, &mut out);
-        out
+        Columns(
+            raw.iter()
+                .filter(|(_, d)| !d.is_empty())
+                .map(|(spec, d)| (*spec, d.to_vec()))
+                .collect(),
+        )
     }
 }
 
+/// The whole chunk. `heads` are the heads' hashes, ascending, each with
+/// its change's row.
+pub fn document_chunk(
+    actors: &[ActorId],
+    heads: &[(ChangeHash, u32)],
+    changes: &Columns,
+    ops: &Columns,
+) -> Vec<u8> {
+    let mut body = Vec::with_capacity(changes.len() + ops.len() + 64 + 32 * heads.len());
+    write_uleb(&mut body, actors.len() as u64);
+    for a in actors {
+        write_uleb(&mut body, a.as_bytes().len() as u64);
+        body.extend_from_slice(a.as_bytes());
+    }
+    write_uleb(&mut body, heads.len() as u64);
+    heads.iter().for_each(|(h, _)| body.extend_from_slice(&h.0));
+    write_meta(&mut body, &changes.0);
+    write_meta(&mut body, &ops.0);
+    for (_, data) in changes.0.iter().chain(ops.0.iter()) {
+        body.extend_from_slice(data);
+    }
+    heads
+        .iter()
+        .for_each(|(_, i)| write_uleb(&mut body, u64::from(*i)));
+    let mut out = Vec::with_capacity(body.len() + 16);
+    write_chunk(ChunkKind::Document, &body, &mut out);
+    out
+}
+
 /// The non-empty columns, each compressed if it is long.
-fn compress(cols: &[(u32, &[u8])]) -> Vec<(u32, Vec<u8>)> {
-    cols.iter()
-        .filter(|(_, d)| !d.is_empty())
-        .map(|(spec, d)| match d.len() >= DEFLATE_MIN_SIZE {
-            true => (spec | 0x08, deflate(d)),
-            false => (*spec, d.to_vec()),
-        })
-        .collect()
+fn compress(cols: &[(u32, &[u8])]) -> Columns {
+    Columns(
+        cols.iter()
+            .filter(|(_, d)| !d.is_empty())
+            .map(|(spec, d)| match d.len() >= DEFLATE_MIN_SIZE {
+                true => (spec | 0x08, deflate(d)),
+                false => (*spec, d.to_vec()),
+            })
+            .collect(),
+    )
 }
 
 fn write_meta(out: &mut Vec<u8>, cols: &[(u32, Vec<u8>)]) {

@@ -208,9 +208,11 @@ impl OpSet {
 
     pub fn succ(&self, op: u32) -> impl Iterator<Item = u32> + '_ {
         let first = self.ops[op as usize].succ;
-        let more = match first {
-            NONE => None,
-            _ => self.more_succ.get(&op),
+        // Most ops have at most one successor: no lookup (and no hashing)
+        // when none has more.
+        let more = match first == NONE || self.more_succ.is_empty() {
+            true => None,
+            false => self.more_succ.get(&op),
         };
         (first != NONE)
             .then_some(first)
@@ -471,8 +473,9 @@ impl OpSet {
     /// The ops at a list element that can be visible: its insert and later puts.
     pub(crate) fn ops_at_elem(&self, obj: u32, elem: u32) -> impl Iterator<Item = u32> + '_ {
         let more = match &self.objects[obj as usize].data {
-            ObjData::Seq(_, at) => at.get(&elem),
-            ObjData::Map(_) => None,
+            // No lookup (and no hashing) in a list no op was put into.
+            ObjData::Seq(_, at) if !at.is_empty() => at.get(&elem),
+            _ => None,
         };
         std::iter::once(elem).chain(more.into_iter().flatten().copied())
     }
