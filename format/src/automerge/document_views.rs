@@ -55,11 +55,27 @@ fn by_actor(id: &IdRef) -> (u32, u64) {
     (id.actor, id.counter)
 }
 
-/// (counter, actor): op id order, which is Automerge's pred order when the
-/// actor table is sorted.
-fn by_counter(id: &IdRef) -> (u64, u32) {
-    (id.counter, id.actor)
+/// (actor, counter) and (counter, actor), the latter op id order (which is
+/// Automerge's pred order when the actor table is sorted), packed into one
+/// word each, which sorts faster: this pass takes counters below 2^40 and
+/// actors below 2^24.
+const COUNTER_BITS: u32 = 40;
+const ACTOR_BITS: u32 = 24;
+
+fn fits(id: &IdRef) -> bool {
+    id.counter >> COUNTER_BITS == 0 && id.actor >> ACTOR_BITS == 0
 }
+
+fn actor_key(id: &IdRef) -> u64 {
+    (u64::from(id.actor) << COUNTER_BITS) | id.counter
+}
+
+fn counter_key(id: &IdRef) -> u64 {
+    (id.counter << ACTOR_BITS) | u64::from(id.actor)
+}
+
+/// Below this many ops, a second thread costs more than it saves.
+const PARALLEL_FROM: usize = 1 << 14;
 
 impl<'a> DocumentViews<'a> {
     /// Sorts the ops by id and matches each successor with its op.
@@ -82,14 +98,30 @@ impl<'a> DocumentViews<'a> {
                 pairs.push((*s, op.id, row as u32));
             }
         }
-        entries.sort_unstable_by_key(|e| by_actor(&e.id));
+        if !entries.iter().all(|e| fits(&e.id)) || !pairs.iter().all(|(s, _, _)| fits(s)) {
+            return Err(Unvouched);
+        }
+        let sort_entries =
+            |entries: &mut Vec<Entry>| entries.sort_unstable_by_key(|e| actor_key(&e.id));
+        let sort_pairs = |pairs: &mut Vec<(IdRef, IdRef, u32)>| {
+            pairs.sort_unstable_by_key(|(s, p, _)| (actor_key(s), counter_key(p)))
+        };
+        match entries.len() < PARALLEL_FROM {
+            true => {
+                sort_entries(&mut entries);
+                sort_pairs(&mut pairs);
+            }
+            false => std::thread::scope(|s| {
+                s.spawn(|| sort_pairs(&mut pairs));
+                sort_entries(&mut entries);
+            }),
+        }
         if entries.windows(2).any(|w| match w {
             [a, b] => a.id == b.id,
             _ => false,
         }) {
             return Err(Unvouched);
         }
-        pairs.sort_unstable_by_key(|(s, p, _)| (by_actor(s), by_counter(p)));
         let preds = attach_preds(&mut entries, &pairs)?;
         let mut cursor = vec![usize::MAX; doc.actors.len()];
         for (i, e) in entries.iter().enumerate().rev() {
