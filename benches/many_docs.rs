@@ -3,7 +3,9 @@
 //! `Durability::Grouped`, ending when everything is durable.
 //!
 //! - `many_docs/ingest`: the 100,000 commits across the documents;
-//! - `many_docs/open`: opening the store of 10,000 documents and reading one.
+//! - `many_docs/open`: opening the store of 10,000 documents and reading one;
+//! - `many_docs/open_100`: the same for a store of 100 such documents, beside
+//!   it, to show that opening does not grow with the number of documents.
 //!
 //! Each run prints commits per second and bytes on disk per document, before
 //! and after compacting every document.
@@ -27,10 +29,14 @@ fn options() -> StoreOptions {
 }
 
 fn ingest(dir: &Path) -> Vec<DocId> {
+    ingest_n(dir, DOCS)
+}
+
+fn ingest_n(dir: &Path, docs: usize) -> Vec<DocId> {
     let store = Store::open_with(dir, options()).unwrap();
-    let mut ids = Vec::with_capacity(DOCS);
+    let mut ids = Vec::with_capacity(docs);
     let mut last = None;
-    for _ in 0..DOCS {
+    for _ in 0..docs {
         let (id, c) = store
             .create_doc_with(None, |tx| {
                 Ok::<_, StoreError>(tx.put(&ObjId::Root, "reps", 0)?)
@@ -90,14 +96,17 @@ fn bench(c: &mut Criterion) {
             BatchSize::PerIteration,
         );
     });
-    let one = ids[DOCS / 2];
-    group.bench_function("open", |b| {
+    let open_and_read = |b: &mut criterion::Bencher<'_>, dir: &Path, one: DocId| {
         b.iter(|| {
-            let store = Store::open_with(dir.path(), options()).unwrap();
+            let store = Store::open_with(dir, options()).unwrap();
             let json = store.doc(&one).unwrap().to_json().unwrap();
             (store, json)
         });
-    });
+    };
+    group.bench_function("open", |b| open_and_read(b, dir.path(), ids[DOCS / 2]));
+    let small = tempfile::tempdir().unwrap();
+    let few = ingest_n(small.path(), 100);
+    group.bench_function("open_100", |b| open_and_read(b, small.path(), few[50]));
     group.finish();
 }
 
