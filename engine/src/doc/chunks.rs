@@ -110,9 +110,10 @@ impl Document {
     /// The chunks of every change not in the history of `heads`, in an
     /// order in which they can be applied.
     pub fn chunks_since(&self, heads: &[ChangeHash]) -> Result<Vec<Vec<u8>>, EngineError> {
-        let seen = self.history.ancestors(heads)?;
-        Ok((0..self.history.len() as u32)
-            .filter(|i| !seen.get(*i as usize).copied().unwrap_or(false))
+        Ok(self
+            .history
+            .not_ancestors(heads)?
+            .into_iter()
             .filter_map(|i| self.change_chunk(&self.history.hash(i)))
             .collect())
     }

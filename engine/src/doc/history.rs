@@ -27,6 +27,9 @@ pub(crate) struct StoredChange {
     pub first_op: u32,
     /// Where its deps start in `dep_arena`; they end where the next change's start.
     dep_at: u32,
+    /// Every change below this index is in its history (a lower bound): a
+    /// walk of its ancestors stops there (see `ancestors`).
+    prefix: u32,
 }
 
 /// The rare parts of a change, kept apart from the records.
@@ -272,11 +275,13 @@ impl History {
     /// `push`, but for the hash and its index.
     fn push_record(&mut self, new: NewChange<'_>) {
         let i = self.changes.len() as u32;
+        let prefix = self.prefix_of(i, new.deps);
         self.changes.push(StoredChange {
             time: new.time,
             actor: new.actor,
             first_op: new.first_op,
             dep_at: self.dep_arena.len() as u32,
+            prefix,
         });
         self.ops_end = new.first_op + new.n_ops;
         self.max_op = self.max_op.max(last_op(new.start_op, new.n_ops));
@@ -307,18 +312,60 @@ impl History {
 
     /// Which changes are in the history of `heads` (the heads included).
     pub fn ancestors(&self, heads: &[ChangeHash]) -> Result<Vec<bool>, EngineError> {
+        let (mut seen, floor) = self.ancestors_above(heads)?;
+        seen[..floor as usize].fill(true);
+        Ok(seen)
+    }
+
+    /// The changes not in the history of `heads`, in history order.
+    pub fn not_ancestors(&self, heads: &[ChangeHash]) -> Result<Vec<u32>, EngineError> {
+        let (seen, floor) = self.ancestors_above(heads)?;
+        Ok((floor..self.changes.len() as u32)
+            .filter(|i| !seen[*i as usize])
+            .collect())
+    }
+
+    /// The history of `heads` at and above a floor below which every change
+    /// is in it. A change's deps come before it, so every path from a head
+    /// down to a change stays above that change: a walk that skips what is
+    /// below the floor (which only rises) still reaches every ancestor above
+    /// it. With peers in sync, the floor is just under the heads, and the
+    /// walk costs what came since, not the whole history.
+    fn ancestors_above(&self, heads: &[ChangeHash]) -> Result<(Vec<bool>, u32), EngineError> {
         let mut seen = vec![false; self.changes.len()];
         let mut stack = Vec::with_capacity(heads.len());
         for h in heads {
             stack.push(self.index_of(h).ok_or(EngineError::UnknownHash(*h))?);
         }
+        let mut floor = 0;
         while let Some(i) = stack.pop() {
-            if std::mem::replace(&mut seen[i as usize], true) {
+            if i < floor || std::mem::replace(&mut seen[i as usize], true) {
                 continue;
             }
-            stack.extend(self.deps(i).iter().copied().filter(|d| !seen[*d as usize]));
+            floor = floor.max(self.changes[i as usize].prefix);
+            stack.extend(
+                self.deps(i)
+                    .iter()
+                    .copied()
+                    .filter(|d| *d >= floor && !seen[*d as usize]),
+            );
         }
-        Ok(seen)
+        Ok((seen, floor))
+    }
+
+    /// The `prefix` of a new change `i` with `deps`: the most of its deps'
+    /// prefixes, raised past each dep that sits right at it, and past `i`
+    /// itself when every earlier change is in its history.
+    fn prefix_of(&self, i: u32, deps: &[u32]) -> u32 {
+        let prefix = |d: &u32| self.changes.get(*d as usize).map_or(0, |c| c.prefix);
+        let mut m = deps.iter().map(prefix).max().unwrap_or(0);
+        while m < i && deps.contains(&m) {
+            m += 1;
+        }
+        match m == i {
+            true => i + 1,
+            false => m,
+        }
     }
 
     /// The clock of the history below `heads`.
@@ -330,5 +377,68 @@ impl History {
             }
         }
         Ok(clock)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The walk with its floor finds what a plain walk of every ancestor
+    /// finds, on random graphs: chains, forks and merges of several actors.
+    #[test]
+    fn the_floor_keeps_every_ancestor() {
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % n.max(1)
+        };
+        for round in 0..200 {
+            let mut h = History::default();
+            let n = 1 + next(60) as u32;
+            for i in 0..n {
+                let mut deps: Vec<u32> = match i {
+                    0 => Vec::new(),
+                    // Mostly the newest change, as one writer's are.
+                    _ if next(3) > 0 => vec![i - 1],
+                    _ => (0..1 + next(3))
+                        .map(|_| next(u64::from(i)) as u32)
+                        .collect(),
+                };
+                deps.sort_unstable();
+                deps.dedup();
+                let mut hash = [0u8; 32];
+                hash[..4].copy_from_slice(&i.to_le_bytes());
+                hash[4] = round as u8;
+                h.push(NewChange {
+                    hash: ChangeHash(hash),
+                    actor: next(3) as u32,
+                    start_op: 1,
+                    first_op: 0,
+                    n_ops: 0,
+                    time: 0,
+                    deps: &deps,
+                    message: None,
+                    extra: &[],
+                });
+            }
+            for _ in 0..5 {
+                let heads: Vec<ChangeHash> = (0..1 + next(3))
+                    .map(|_| h.hash(next(u64::from(n)) as u32))
+                    .collect();
+                let mut plain = vec![false; n as usize];
+                let mut stack: Vec<u32> = heads.iter().filter_map(|x| h.index_of(x)).collect();
+                while let Some(i) = stack.pop() {
+                    if !std::mem::replace(&mut plain[i as usize], true) {
+                        stack.extend(h.deps(i));
+                    }
+                }
+                assert_eq!(h.ancestors(&heads).unwrap(), plain, "round {round}");
+                let not: Vec<u32> = (0..n).filter(|i| !plain[*i as usize]).collect();
+                assert_eq!(h.not_ancestors(&heads).unwrap(), not, "round {round}");
+            }
+        }
     }
 }

@@ -91,9 +91,10 @@ fn advance_heads(
 impl Document {
     /// The hashes of the changes not in the history of `heads` (all known).
     fn hashes_since(&self, heads: &[ChangeHash]) -> Result<Vec<ChangeHash>, EngineError> {
-        let seen = self.history.ancestors(heads)?;
-        Ok((0..self.history.len() as u32)
-            .filter(|i| !seen[*i as usize])
+        Ok(self
+            .history
+            .not_ancestors(heads)?
+            .into_iter()
             .map(|i| self.history.hash(i))
             .collect())
     }
