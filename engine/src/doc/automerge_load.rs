@@ -10,7 +10,7 @@
 //! rebuilt and applied, which gives the same document or the exact error.
 
 use crate::doc::snapshot_load::{load_views, Views};
-use crate::document::Applied;
+use crate::document::{Applied, DEFAULT_QUEUE_LIMIT};
 use crate::{DecodedChunk, Document, EngineError};
 use mergedb_format::automerge::document_changes::document_changes;
 use mergedb_format::automerge::document_decode::decode_document;
@@ -70,7 +70,7 @@ impl Document {
     /// whose deps are missing is refused unless the file starts with a
     /// document chunk (then it waits in the queue).
     pub fn load_automerge(bytes: &[u8], actor: ActorId) -> Result<Document, EngineError> {
-        match load_one_pass(bytes, actor)? {
+        match load_one_pass(bytes, actor, DEFAULT_QUEUE_LIMIT)? {
             Some(doc) => Ok(doc),
             None => Document::load_automerge_reference(bytes, actor),
         }
@@ -84,7 +84,27 @@ impl Document {
         bytes: &[u8],
         actor: ActorId,
     ) -> Result<Option<Document>, EngineError> {
-        load_one_pass(bytes, actor)
+        load_one_pass(bytes, actor, DEFAULT_QUEUE_LIMIT)
+    }
+
+    /// `apply_automerge` for an empty document (nothing applied, nothing
+    /// queued): a file that starts with a document chunk, as a sync peer
+    /// sends one that has nothing, is built in one pass and becomes this
+    /// document, which keeps its actor and queue limit. `None` where that
+    /// does not apply; then nothing has changed.
+    pub(crate) fn apply_whole(&mut self, bytes: &[u8]) -> Result<Option<Applied>, EngineError> {
+        if self.history.len() != 0 || self.queued_count() != 0 {
+            return Ok(None);
+        }
+        let Some(doc) = load_one_pass(bytes, self.actor, self.queue_limit)? else {
+            return Ok(None);
+        };
+        let applied = (0..doc.history.len() as u32)
+            .map(|i| doc.history.hash(i))
+            .collect();
+        let queued = doc.queued_hashes();
+        *self = doc;
+        Ok(Some(Applied { applied, queued }))
     }
 
     /// `load_automerge` change by change, which gives the exact error.
@@ -129,7 +149,11 @@ impl<'a> Views<'a> for DocumentViews<'a> {
 /// The document of a file that starts with a document chunk, built in one
 /// pass, then the file's other chunks applied; `None` where that pass
 /// cannot vouch for the chunk (or the file does not start with one).
-fn load_one_pass(bytes: &[u8], actor: ActorId) -> Result<Option<Document>, EngineError> {
+fn load_one_pass(
+    bytes: &[u8],
+    actor: ActorId,
+    queue_limit: usize,
+) -> Result<Option<Document>, EngineError> {
     let chunks = split_chunks(bytes).map_err(EngineError::BadAutomerge)?;
     let Some(first) = chunks.first().filter(|c| c.kind == ChunkKind::Document) else {
         return Ok(None);
@@ -142,6 +166,7 @@ fn load_one_pass(bytes: &[u8], actor: ActorId) -> Result<Option<Document>, Engin
     let Ok(mut doc) = load_views(views, actor, &[]) else {
         return Ok(None);
     };
+    doc.queue_limit = queue_limit;
     let mut declared = rows.heads.to_vec();
     declared.sort_unstable();
     if doc.heads() != declared {

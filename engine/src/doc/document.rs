@@ -44,7 +44,7 @@ pub struct Document {
     queue: Vec<Queued>,
     /// The most changes that may wait for deps: a peer that sends changes
     /// whose deps never come cannot grow the queue without bound.
-    queue_limit: usize,
+    pub(crate) queue_limit: usize,
     /// Reused buffers: an encoding (to hash a change) and a change's preds.
     pub(crate) scratch: Vec<u8>,
     /// Encodes changes as Automerge change chunks, to hash them.

@@ -12,7 +12,7 @@
 use crate::{Applied, Document, EngineError};
 use mergedb_format::sync::{decode_sync_state, encode_sync_state, Bloom, Have, Message, Version};
 use mergedb_format::{ChangeHash, DecodeError};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 
 /// What one side knows of one peer, for one document.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -28,7 +28,7 @@ pub struct SyncState {
     /// What the peer said it has.
     pub their_have: Option<Vec<Have>>,
     /// Changes sent this session, not to be sent again.
-    pub sent_hashes: BTreeSet<ChangeHash>,
+    pub sent_hashes: HashSet<ChangeHash>,
     /// A message has gone out that the peer has not answered.
     pub in_flight: bool,
     /// At least one message has gone out this session.
@@ -143,32 +143,35 @@ impl Document {
             .collect();
         last_sync.sort_unstable();
         last_sync.dedup();
-        let since = self.hashes_since(&last_sync)?;
-        let mut dependents: HashMap<ChangeHash, Vec<ChangeHash>> = HashMap::new();
-        let mut send = HashSet::new();
-        for hash in &since {
-            if let Some(i) = self.history.index_of(hash) {
-                for d in self.history.deps(i) {
-                    dependents
-                        .entry(self.history.hash(*d))
-                        .or_default()
-                        .push(*hash);
-                }
-            }
-            if have.iter().all(|h| !h.bloom.contains(hash)) {
-                send.insert(*hash);
-            }
-        }
-        let mut stack: Vec<ChangeHash> = send.iter().copied().collect();
-        while let Some(h) = stack.pop() {
-            for d in dependents.get(&h).into_iter().flatten() {
-                if send.insert(*d) {
-                    stack.push(*d);
+        // In history order, each change's deps come before it: one pass
+        // marks what no filter holds and everything that depends on it.
+        let since = self.history.not_ancestors(&last_sync)?;
+        let mut send = vec![false; self.history.len()];
+        for i in &since {
+            let hash = self.history.hash(*i);
+            let depends = self
+                .history
+                .deps(*i)
+                .iter()
+                .any(|d| send.get(*d as usize).copied().unwrap_or(false));
+            if depends || have.iter().all(|h| !h.bloom.contains(&hash)) {
+                if let Some(s) = send.get_mut(*i as usize) {
+                    *s = true;
                 }
             }
         }
-        let mut out: Vec<ChangeHash> = need.into_iter().filter(|h| !send.contains(h)).collect();
-        out.extend(since.iter().filter(|h| send.contains(h)));
+        let sent = |h: &ChangeHash| {
+            self.history
+                .index_of(h)
+                .is_some_and(|i| send.get(i as usize).copied().unwrap_or(false))
+        };
+        let mut out: Vec<ChangeHash> = need.into_iter().filter(|h| !sent(h)).collect();
+        out.extend(
+            since
+                .iter()
+                .filter(|i| send.get(**i as usize).copied().unwrap_or(false))
+                .map(|i| self.history.hash(*i)),
+        );
         Ok(out)
     }
 
@@ -286,21 +289,37 @@ impl Document {
                 state.sent_hashes.clear();
             }
         }
-        let mut changes = Vec::with_capacity(msg.changes.len());
-        for c in &msg.changes {
-            changes.extend(self.decode_automerge(c)?);
-        }
         let before = self.heads();
-        let applied = match changes.is_empty() {
-            true => Applied::default(),
-            false => self.apply_decoded(changes)?,
+        // A peer that had nothing gets the whole document in one entry.
+        let whole = match msg.changes.as_slice() {
+            [one] => self.apply_whole(one)?,
+            _ => None,
+        };
+        let applied = match whole {
+            Some(applied) => applied,
+            None => {
+                let mut changes = Vec::with_capacity(msg.changes.len());
+                for c in &msg.changes {
+                    changes.extend(self.decode_automerge(c)?);
+                }
+                match changes.is_empty() {
+                    true => Applied::default(),
+                    false => self.apply_decoded(changes)?,
+                }
+            }
         };
         state.in_flight = false;
         if !applied.applied.is_empty() {
             state.shared_heads = advance_heads(&before, &self.heads(), &state.shared_heads);
         }
-        // Forget having sent what the peer's heads now cover.
-        if let Ok(seen) = self.history.ancestors(&msg.heads) {
+        // Forget having sent what the peer's heads now cover: all of it
+        // when they are ours (the usual end of a sync), without a lookup.
+        if msg.heads == self.heads() {
+            state.sent_hashes.clear();
+        } else if let (false, Ok(seen)) = (
+            state.sent_hashes.is_empty(),
+            self.history.ancestors(&msg.heads),
+        ) {
             state
                 .sent_hashes
                 .retain(|h| self.history.index_of(h).is_none_or(|i| !seen[i as usize]));
