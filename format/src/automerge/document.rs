@@ -48,23 +48,6 @@ pub struct DocChangeRef<'a> {
     pub extra: &'a [u8],
 }
 
-/// One op's row. Ids name actors by their index in the document's table.
-#[derive(Clone, Copy, Debug)]
-pub struct DocOpRef<'a> {
-    /// Its id.
-    pub id: IdRef,
-    /// Its object: `None` for the root.
-    pub obj: Option<IdRef>,
-    /// Its key: for an insert, the element it was inserted after.
-    pub key: KeyRef<'a>,
-    /// Whether it inserts.
-    pub insert: bool,
-    /// What it does (never a delete).
-    pub action: ActionView<'a>,
-    /// The ops that overwrote, deleted or incremented it, ascending by id.
-    pub succ: &'a [IdRef],
-}
-
 /// A document chunk's change columns, written a row at a time. They and
 /// the op columns are independent, so a writer may fill them on two
 /// threads.
@@ -160,7 +143,7 @@ impl ChangeColumns {
         ] {
             rle.finish();
         }
-        compress(&[
+        Columns::of(&[
             (0x01, &self.c_actor.out),
             (0x03, &self.c_seq.rle.out),
             (0x13, &self.c_max_op.rle.out),
@@ -171,13 +154,19 @@ impl ChangeColumns {
             (0x56, &self.c_extra_meta.out),
             (0x57, &self.c_extra),
         ])
+        .compress()
     }
 }
 
 impl Columns {
-    /// Columns as they are, for [`Columns::compress`] to finish.
-    pub fn raw(cols: Vec<(u32, Vec<u8>)>) -> Columns {
-        Columns(cols)
+    /// The non-empty columns of `cols`, not yet compressed.
+    fn of(cols: &[(u32, &Vec<u8>)]) -> Columns {
+        Columns(
+            cols.iter()
+                .filter(|(_, d)| !d.is_empty())
+                .map(|(spec, d)| (*spec, d.to_vec()))
+                .collect(),
+        )
     }
 
     /// Each column compressed if it is long and not yet compressed.
@@ -214,12 +203,6 @@ impl Columns {
 }
 
 impl OpColumns {
-    /// Adds an op's row.
-    pub fn op(&mut self, op: DocOpRef<'_>) {
-        self.op_place(op.id, op.obj, op.key, op.insert, op.succ);
-        self.op_action(op.action);
-    }
-
     /// Adds the first half of an op's row: its id, object, key, insert and
     /// successor columns (successors ascending by id). Two writers may take
     /// the two halves of every row, each leaving the other's columns empty,
@@ -321,12 +304,7 @@ impl OpColumns {
             (0x81, &self.o_succ_a.out),
             (0x83, &self.o_succ_c.rle.out),
         ];
-        Columns(
-            raw.iter()
-                .filter(|(_, d)| !d.is_empty())
-                .map(|(spec, d)| (*spec, d.to_vec()))
-                .collect(),
-        )
+        Columns::of(&raw)
     }
 }
 
@@ -357,19 +335,6 @@ pub fn document_chunk(
     let mut out = Vec::with_capacity(body.len() + 16);
     write_chunk(ChunkKind::Document, &body, &mut out);
     out
-}
-
-/// The non-empty columns, each compressed if it is long.
-fn compress(cols: &[(u32, &[u8])]) -> Columns {
-    Columns(
-        cols.iter()
-            .filter(|(_, d)| !d.is_empty())
-            .map(|(spec, d)| match d.len() >= DEFLATE_MIN_SIZE {
-                true => (spec | 0x08, deflate(d)),
-                false => (*spec, d.to_vec()),
-            })
-            .collect(),
-    )
 }
 
 fn write_meta(out: &mut Vec<u8>, cols: &[(u32, Vec<u8>)]) {
