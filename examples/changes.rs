@@ -86,6 +86,10 @@ fn describe_op(change: &Change, i: usize) -> String {
         OpAction::Put(v) => format!("put {v:?}"),
         OpAction::Delete => "delete".to_string(),
         OpAction::Increment(by) => format!("increment {by}"),
+        OpAction::MarkBegin(m) => {
+            format!("mark {:?} = {:?} (expand {})", m.name, m.value, m.expand)
+        }
+        OpAction::MarkEnd { expand } => format!("end mark (expand {expand})"),
     };
     let verb = if op.insert { "insert after" } else { "at" };
     let own = id(&OpId::new(change.start_op + i as u64, change.actor));

@@ -3,6 +3,8 @@
 //! changes by mergedb's own hash and logged mergedb's change encoding; this
 //! build names them by Automerge's hash and logs Automerge change chunks
 //! (SPEC.md §4A, §5.3), so it would find none of an older store's deps.
+//! Layout 3 wrote snapshots of version 2, whose history section has no
+//! columns for marks (§4.3).
 
 use mergedb_engine::store::{Backend, Batch, MemoryBackend, Store, StoreError, StoreOptions};
 use std::path::Path;
@@ -25,19 +27,20 @@ fn refused(version: &str) {
 }
 
 #[test]
-fn layout_1_and_2_stores_are_refused_and_left_alone() {
+fn layout_1_2_and_3_stores_are_refused_and_left_alone() {
     refused("mergedb store 1");
     refused("mergedb store 2");
+    refused("mergedb store 3");
 }
 
 #[test]
-fn a_new_store_is_written_as_layout_3_and_reopens() {
+fn a_new_store_is_written_as_layout_4_and_reopens() {
     let backend = Arc::new(MemoryBackend::new());
     let shared: Arc<dyn Backend> = backend.clone();
     drop(Store::with_backend(shared.clone(), StoreOptions::default(), Path::new("new")).unwrap());
     assert_eq!(
         backend.get(b"M").unwrap().as_deref(),
-        Some(b"mergedb store 3".as_slice())
+        Some(b"mergedb store 4".as_slice())
     );
     drop(Store::with_backend(shared, StoreOptions::default(), Path::new("new")).unwrap());
 }

@@ -70,11 +70,19 @@ fn valid_op(u: &mut Unstructured<'_>, own: u64, pool: &[ActorId]) -> Result<Op> 
         true => earlier(u, own, pool)?.map_or(ObjId::Root, ObjId::Op),
         false => ObjId::Root,
     };
-    let mut action = match u.int_in_range(0..=3)? {
-        0 => OpAction::MakeObject(ObjType::arbitrary(u)?),
-        1 => OpAction::Put(crate::ScalarValue::arbitrary(u)?),
-        2 => OpAction::Delete,
-        _ => OpAction::Increment(i64::arbitrary(u)?),
+    let mut action = match u.int_in_range(0..=9)? {
+        0 | 1 => OpAction::MakeObject(ObjType::arbitrary(u)?),
+        2..=4 => OpAction::Put(crate::ScalarValue::arbitrary(u)?),
+        5 | 6 => OpAction::Delete,
+        7 => OpAction::Increment(i64::arbitrary(u)?),
+        8 => OpAction::MarkBegin(Box::new(crate::MarkBegin {
+            name: String::arbitrary(u)?,
+            value: crate::ScalarValue::arbitrary(u)?,
+            expand: u.arbitrary()?,
+        })),
+        _ => OpAction::MarkEnd {
+            expand: u.arbitrary()?,
+        },
     };
     let mut pred = Vec::new();
     for _ in 0..u.int_in_range(0..=3)? {
@@ -87,7 +95,9 @@ fn valid_op(u: &mut Unstructured<'_>, own: u64, pool: &[ActorId]) -> Result<Op> 
     }
     let elem = earlier(u, own, pool)?.map(ElemId::Op);
     let can_insert = matches!(action, OpAction::MakeObject(_) | OpAction::Put(_));
-    let insert = can_insert && u.arbitrary()?;
+    let mark = matches!(action, OpAction::MarkBegin(_) | OpAction::MarkEnd { .. });
+    // A mark always inserts.
+    let insert = mark || (can_insert && u.arbitrary()?);
     let key = match (insert, elem) {
         (true, elem) => Key::Seq(elem.unwrap_or(ElemId::Head)),
         (false, Some(elem)) if u.arbitrary()? => Key::Seq(elem),
@@ -103,6 +113,10 @@ fn valid_op(u: &mut Unstructured<'_>, own: u64, pool: &[ActorId]) -> Result<Op> 
     };
     if insert {
         pred.clear();
+    }
+    // A mark that could not be placed in a list puts null instead.
+    if mark && !insert {
+        action = OpAction::Put(crate::ScalarValue::Null);
     }
     Ok(Op {
         obj,

@@ -54,6 +54,12 @@ pub enum InvalidChange {
         /// The rule it breaks.
         rule: OpRule,
     },
+    /// A mark, which change format version 1 (SPEC.md §3) has no layout for.
+    #[error("op {index}: a mark, which change format version 1 cannot hold")]
+    MarkInVersion1 {
+        /// The op's index in the change.
+        index: usize,
+    },
 }
 
 impl Change {

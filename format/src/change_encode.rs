@@ -18,6 +18,15 @@ pub fn encode_change(change: &Change) -> Result<Vec<u8>, InvalidChange> {
 /// buffer across many changes saves an allocation each.
 pub fn encode_change_into(change: &Change, out: &mut Vec<u8>) -> Result<(), InvalidChange> {
     change.check()?;
+    // §3 has no layout for a mark (§4.3 and Automerge's chunks do).
+    if let Some(index) = change.ops.iter().position(|op| {
+        matches!(
+            op.action,
+            crate::OpAction::MarkBegin(_) | crate::OpAction::MarkEnd { .. }
+        )
+    }) {
+        return Err(InvalidChange::MarkInVersion1 { index });
+    }
     let mut actors = Vec::new();
     let view = ChangeView::of_change(change, &mut actors);
     encode_view_into(&view, &actors, &change.deps, out);
@@ -217,6 +226,9 @@ fn write_op(
         ActionView::Put(v) => write_value_ref(out, v),
         ActionView::Delete => {}
         ActionView::Increment(by) => write_sleb(out, by),
+        // Refused by `encode_change_into`; a view that holds one anyway
+        // writes an object type no §3 reader takes, so it never decodes.
+        ActionView::MarkBegin { .. } | ActionView::MarkEnd { .. } => out.push(0xff),
     }
     if !op.insert {
         let pred = view.preds(op);
@@ -229,7 +241,11 @@ fn write_op(
 /// holds too, with bits of its own above these.
 pub(crate) fn op_header(action: ActionView<'_>, insert: bool, obj: bool, key: KeyRef<'_>) -> u8 {
     let mut header = match action {
-        ActionView::Make(_) => ACTION_MAKE,
+        // A snapshot's history writes a mark as a make whose value tag says
+        // mark (§4.3).
+        ActionView::Make(_) | ActionView::MarkBegin { .. } | ActionView::MarkEnd { .. } => {
+            ACTION_MAKE
+        }
         ActionView::Put(_) => ACTION_PUT,
         ActionView::Delete => ACTION_DELETE,
         ActionView::Increment(_) => ACTION_INCREMENT,

@@ -15,7 +15,7 @@ pub enum DecodeError {
         found: [u8; 4],
     },
     /// A format version that this decoder does not read.
-    #[error("unsupported change format version {version} at offset {offset} (this build reads version {supported})")]
+    #[error("unsupported format version {version} at offset {offset} (this build reads version {supported})")]
     UnsupportedVersion {
         /// The version byte found.
         version: u8,

@@ -53,5 +53,5 @@ pub use log_record::{
     decode_log_record, decode_log_value, encode_log_group, encode_log_record, LogEntry, LogRecord,
     LOG_GROUP_MAGIC, LOG_RECORD_MAGIC, MAX_GROUP_LEN,
 };
-pub use op::{Op, OpAction, OpRule};
+pub use op::{MarkBegin, Op, OpAction, OpRule};
 pub use value::{ObjType, ScalarValue};

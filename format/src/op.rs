@@ -14,6 +14,28 @@ pub enum OpAction {
     Delete,
     /// Add to the counters named in `pred`.
     Increment(i64),
+    /// Open a mark, a span of rich-text formatting such as bold or a link,
+    /// as a new element of width 0: it is never visible in the sequence, and
+    /// mergedb keeps it so that it travels and is written back (SPEC.md §2.7).
+    /// Boxed, as marks are rare and every op holds an action.
+    MarkBegin(Box<MarkBegin>),
+    /// Close the mark whose begin has counter one less: an element of width 0.
+    MarkEnd {
+        /// Whether text typed at the mark's end joins it.
+        expand: bool,
+    },
+}
+
+/// What opens a mark.
+#[derive(Clone, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct MarkBegin {
+    /// The mark's name, such as `bold`.
+    pub name: String,
+    /// Its value; null removes the mark over the span.
+    pub value: ScalarValue,
+    /// Whether text typed at the mark's start joins it.
+    pub expand: bool,
 }
 
 /// One op. Its own id is implicit: the change's `start_op` plus its index, and
@@ -57,8 +79,11 @@ pub enum OpRule {
     #[error("an insert must name a list element, not a map key")]
     InsertIntoMap,
     /// An insert that deletes or increments.
-    #[error("an insert must make an object or put a value")]
+    #[error("an insert must make an object, put a value or mark")]
     InsertAction,
+    /// A mark that is not an insert.
+    #[error("a mark must insert an element")]
+    MarkNotInsert,
     /// An insert with preds.
     #[error("an insert must have no pred")]
     InsertWithPred,
@@ -88,6 +113,10 @@ impl Op {
             },
             insert: self.insert,
             put_or_make: matches!(self.action, OpAction::MakeObject(_) | OpAction::Put(_)),
+            mark: matches!(
+                self.action,
+                OpAction::MarkBegin(_) | OpAction::MarkEnd { .. }
+            ),
         };
         let ascending = !self.pred.windows(2).any(|w| matches!(w, [a, b] if a >= b));
         shape.check(own, self.pred.iter().map(|p| p.counter), ascending)
@@ -103,6 +132,8 @@ pub(crate) struct OpShape {
     pub insert: bool,
     /// Whether it makes an object or puts a value (else it deletes or increments).
     pub put_or_make: bool,
+    /// Whether it begins or ends a mark.
+    pub mark: bool,
 }
 
 /// The kind of an op's key, and an element's counter.
@@ -139,15 +170,18 @@ impl OpShape {
             _ => {}
         }
         let n_pred = pred.len();
+        if self.mark && !self.insert {
+            return Err(OpRule::MarkNotInsert);
+        }
         if self.insert {
-            if !self.put_or_make {
+            if !self.put_or_make && !self.mark {
                 return Err(OpRule::InsertAction);
             }
             if n_pred > 0 {
                 return Err(OpRule::InsertWithPred);
             }
         }
-        if !self.put_or_make && n_pred == 0 {
+        if !self.put_or_make && !self.mark && n_pred == 0 {
             return Err(OpRule::EmptyPred);
         }
         for counter in pred {

@@ -4,7 +4,7 @@
 mod common;
 
 use common::counting::{peak_during, Counting};
-use common::{body, frame, valid_change};
+use common::{body, frame, valid_v1_change};
 use mergedb_format::{decode_change, encode_change, ActorId, ChangeBuilder, ElemId, ObjId};
 use mergedb_format::{Key, ObjType, ScalarValue};
 use proptest::strategy::{Strategy, ValueTree};
@@ -65,7 +65,7 @@ fn decoding_allocates_a_bounded_multiple_of_the_input() {
     }
     let mut runner = proptest::test_runner::TestRunner::deterministic();
     for i in 0..2_000 {
-        let change = valid_change().new_tree(&mut runner).unwrap().current();
+        let change = valid_v1_change().new_tree(&mut runner).unwrap().current();
         let bytes = encode_change(&change).unwrap();
         check(&bytes, &mut worst);
         let mut b = body(&bytes);

@@ -16,7 +16,7 @@ use crate::Document;
 use mergedb_format::automerge::document::{
     document_chunk, ChangeColumns, Columns, DocChangeRef, OpColumns,
 };
-use mergedb_format::snapshot::{ActionView, IdRef, KeyRef as SnapKey};
+use mergedb_format::snapshot::{IdRef, KeyRef as SnapKey};
 use mergedb_format::ActorId;
 
 /// Actor indices of the chunk: the document's actors that made a change,
@@ -237,12 +237,6 @@ fn place_half(ops: &OpSet, table: &Table, order: &[(u32, Option<IdRef>)], w: &mu
 fn action_half(ops: &OpSet, order: &[(u32, Option<IdRef>)], w: &mut OpColumns) {
     for (k, _) in order {
         let mut buf = [0u8; 4];
-        let action = match &ops.ops[*k as usize].action {
-            Action::Make(ty) => ActionView::Make(*ty),
-            Action::Put(v) => ActionView::Put(v.as_ref(&mut buf)),
-            Action::Inc(by) => ActionView::Increment(*by),
-            Action::Delete => ActionView::Delete,
-        };
-        w.op_action(action);
+        w.op_action(ops.ops[*k as usize].action.view(&mut buf));
     }
 }

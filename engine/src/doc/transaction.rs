@@ -8,7 +8,7 @@ use crate::value::{Action, Val};
 use crate::{Document, EngineError, Prop};
 use mergedb_format::{
     automerge::encode_automerge_change_into, Change, ChangeHash, ElemId, Key, ObjId, ObjType, Op,
-    OpAction, OpId, ScalarValue,
+    OpId, ScalarValue,
 };
 
 /// A transaction on a document; see `Document::transaction`.
@@ -185,12 +185,7 @@ impl Transaction<'_> {
             KeyRef::Seq(NONE) => Key::Seq(ElemId::Head),
             KeyRef::Seq(e) => Key::Seq(ElemId::Op(self.export(e))),
         };
-        let action = match &op.action {
-            Action::Make(ty) => OpAction::MakeObject(*ty),
-            Action::Put(v) => OpAction::Put(v.to_scalar()),
-            Action::Delete => OpAction::Delete,
-            Action::Inc(by) => OpAction::Increment(*by),
-        };
+        let action = op.action.to_op_action();
         self.ops.push(Op {
             obj: self.obj_id(op.obj),
             key,
@@ -332,10 +327,9 @@ impl Transaction<'_> {
                 len: seq.width(),
             });
         }
-        Ok(seq
-            .visible_before(index)
-            .and_then(|c| seq.get(c))
-            .map_or(NONE, |e| e.op))
+        let before = seq.visible_before(index);
+        let after = before.and_then(|c| seq.get(c)).map_or(NONE, |e| e.op);
+        Ok(self.doc.ops.insert_spot(seq, before, after))
     }
 
     /// Inserts a scalar at `index` of a list or text.

@@ -1,6 +1,6 @@
 //! Values as the engine stores them, and as it returns them.
 
-use mergedb_format::snapshot::ValueRef;
+use mergedb_format::snapshot::{ActionView, ValueRef};
 use mergedb_format::{ObjType, ScalarValue};
 
 /// What a read returns at a key: an object of some type, or a scalar. A counter
@@ -116,4 +116,68 @@ pub(crate) enum Action {
     Put(Val),
     Delete,
     Inc(i64),
+    /// A mark's begin or end: an element that is never visible. Boxed, as
+    /// marks are rare and an op record stays 48 bytes.
+    Mark(Box<Mark>),
+}
+
+/// A mark op as stored (SPEC.md §2.7): mergedb keeps it, and writes it
+/// back, but gives it no width.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Mark {
+    /// The name for a begin; `None` for an end.
+    pub name: Option<Box<str>>,
+    /// The begin's value (null for an end).
+    pub value: Val,
+    pub expand: bool,
+}
+
+impl Action {
+    #[inline]
+    pub fn from_view(a: ActionView<'_>) -> Action {
+        match a {
+            ActionView::Make(ty) => Action::Make(ty),
+            ActionView::Put(v) => Action::Put(Val::from_ref(v)),
+            ActionView::Delete => Action::Delete,
+            ActionView::Increment(by) => Action::Inc(by),
+            ActionView::MarkBegin {
+                name,
+                value,
+                expand,
+            } => Action::Mark(Box::new(Mark {
+                name: Some(name.into()),
+                value: Val::from_ref(value),
+                expand,
+            })),
+            ActionView::MarkEnd { expand } => Action::Mark(Box::new(Mark {
+                name: None,
+                value: Val::Null,
+                expand,
+            })),
+        }
+    }
+
+    /// As a change holds it.
+    pub fn to_op_action(&self) -> mergedb_format::OpAction {
+        self.view(&mut [0; 4]).to_owned()
+    }
+
+    /// Borrowed; a typed character is written into `buf` (`Val::as_ref`).
+    #[inline]
+    pub fn view<'a>(&'a self, buf: &'a mut [u8; 4]) -> ActionView<'a> {
+        match self {
+            Action::Make(ty) => ActionView::Make(*ty),
+            Action::Put(v) => ActionView::Put(v.as_ref(buf)),
+            Action::Delete => ActionView::Delete,
+            Action::Inc(by) => ActionView::Increment(*by),
+            Action::Mark(m) => match &m.name {
+                Some(name) => ActionView::MarkBegin {
+                    name,
+                    value: m.value.as_ref(buf),
+                    expand: m.expand,
+                },
+                None => ActionView::MarkEnd { expand: m.expand },
+            },
+        }
+    }
 }

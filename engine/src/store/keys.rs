@@ -15,7 +15,7 @@ use mergedb_format::{hex, ActorId, ChangeHash};
 use std::fmt;
 
 pub(crate) const STORE_KEY: &[u8] = b"M";
-pub(crate) const STORE_VALUE: &[u8] = b"mergedb store 3";
+pub(crate) const STORE_VALUE: &[u8] = b"mergedb store 4";
 pub(crate) const ACTOR_KEY: &[u8] = b"A";
 const DOC: u8 = b'D';
 const LOG: u8 = b'L';

@@ -16,7 +16,9 @@
 //!
 //! The op columns read here (id, type): obj (0, actor) (0, uLEB), key
 //! (1, actor) (1, delta) (1, string), insert (3, boolean), action (4, uLEB),
-//! value (5, metadata) (5, raw), pred (7, group) (7, actor) (7, delta). A
+//! value (5, metadata) (5, raw), pred (7, group) (7, actor) (7, delta),
+//! expand (9, boolean) and mark name (10, string), which action 7 (a mark)
+//! reads: a name begins a mark, none ends one. A
 //! column this decoder does not know is skipped, as automerge skips it (a
 //! document keeps such a chunk as it came); a compressed column is refused,
 //! as automerge refuses it in a change.
@@ -171,6 +173,8 @@ struct Ops<'a> {
     pred_group: UintColumn<'a>,
     pred_actor: UintColumn<'a>,
     pred_ctr: DeltaColumn<'a>,
+    expand: BoolColumn<'a>,
+    mark_name: StrColumn<'a>,
     offset: usize,
 }
 
@@ -196,6 +200,8 @@ impl<'a> Ops<'a> {
             pred_group: UintColumn::new(get(0x70), "the pred count column"),
             pred_actor: UintColumn::new(get(0x71), "the pred actor column"),
             pred_ctr: DeltaColumn::new(get(0x73), "the pred counter column"),
+            expand: BoolColumn::new(get(0x94), "the expand column"),
+            mark_name: StrColumn::new(get(0xa5), "the mark name column"),
             offset,
         })
     }
@@ -260,7 +266,16 @@ impl<'a> Ops<'a> {
         };
         let insert = self.insert.next()?;
         let value = self.value(index)?;
+        let (expand, mark_name) = (self.expand.next()?, self.mark_name.next()?);
         let action = match (action, value) {
+            (7, value) => match mark_name {
+                Some(name) => OpAction::MarkBegin(Box::new(crate::MarkBegin {
+                    name: name.to_string(),
+                    value,
+                    expand,
+                })),
+                None => OpAction::MarkEnd { expand },
+            },
             (0, _) => OpAction::MakeObject(ObjType::Map),
             (1, v) => OpAction::Put(v),
             (2, _) => OpAction::MakeObject(ObjType::List),
@@ -274,8 +289,8 @@ impl<'a> Ops<'a> {
                 return Err(DecodeError::Unsupported {
                     offset: self.offset,
                     what: format!(
-                    "op {index}: action {a} (tables, marks and others mergedb does not model yet)"
-                ),
+                        "op {index}: action {a} (tables and others mergedb does not model yet)"
+                    ),
                 })
             }
         };

@@ -12,7 +12,10 @@
 //!   written;
 //! - a boolean column starts with a run of false (which may be 0 long);
 //! - an increment's amount is an sLEB `int` value; a make or delete op has a
-//!   null value.
+//!   null value;
+//! - a mark (action 7) has its name in the mark name column (a mark end has
+//!   none) and its flag in the expand column, which is left out when no op
+//!   expands.
 //!
 //! The encoder works on a borrowed [`ChangeView`] and keeps its buffers, so
 //! that a loader hashing a whole history, or a transaction hashing each
@@ -39,6 +42,8 @@ struct Columns {
     group: Rle,
     pred_a: Rle,
     pred_c: Delta,
+    expand: Bools,
+    mark: Rle,
     scratch: Vec<u8>,
 }
 
@@ -53,6 +58,7 @@ impl Columns {
             &mut self.meta,
             &mut self.group,
             &mut self.pred_a,
+            &mut self.mark,
         ] {
             rle.clear();
         }
@@ -66,11 +72,17 @@ impl Columns {
             count: 0,
         };
         self.insert.out.clear();
+        self.expand = Bools {
+            out: std::mem::take(&mut self.expand.out),
+            last: false,
+            count: 0,
+        };
+        self.expand.out.clear();
         self.raw.clear();
     }
 
     /// The columns in spec order, each with its spec.
-    fn finished(&mut self) -> [(u32, &[u8]); 12] {
+    fn finished(&mut self) -> [(u32, &[u8]); 14] {
         for rle in [
             &mut self.obj_a,
             &mut self.obj_c,
@@ -82,10 +94,16 @@ impl Columns {
             &mut self.group,
             &mut self.pred_a,
             &mut self.pred_c.rle,
+            &mut self.mark,
         ] {
             rle.finish();
         }
         self.insert.finish();
+        // Automerge writes the expand column only if some op expands: with
+        // no run flipped to true yet, nothing is written.
+        if !self.expand.out.is_empty() || self.expand.last {
+            self.expand.finish();
+        }
         [
             (0x01, &self.obj_a.out),
             (0x02, &self.obj_c.out),
@@ -99,6 +117,8 @@ impl Columns {
             (0x70, &self.group.out),
             (0x71, &self.pred_a.out),
             (0x73, &self.pred_c.rle.out),
+            (0x94, &self.expand.out),
+            (0xa5, &self.mark.out),
         ]
     }
 }
@@ -307,7 +327,11 @@ fn fits_stack(view: &ChangeView<'_>, op: &crate::snapshot::OpView<'_>, others: u
         _ => 0,
     };
     let message = view.message.map_or(0, str::len);
-    key + val + message + 34 * others < 100
+    let mark = matches!(
+        op.action,
+        ActionView::MarkBegin { .. } | ActionView::MarkEnd { .. }
+    );
+    !mark && key + val + message + 34 * others < 100
 }
 
 /// A literal run of one value opens each column of a one-op change.
@@ -433,6 +457,8 @@ fn action_value(action: ActionView<'_>) -> (u64, ValueRef<'_>) {
         ActionView::Delete => (3, ValueRef::Null),
         ActionView::Make(ObjType::Text) => (4, ValueRef::Null),
         ActionView::Increment(by) => (5, ValueRef::Int(by)),
+        ActionView::MarkBegin { value, .. } => (7, value),
+        ActionView::MarkEnd { .. } => (7, ValueRef::Null),
     }
 }
 
@@ -478,6 +504,23 @@ fn write_ops(c: &mut Columns, view: &ChangeView<'_>, table: &Table<'_>) {
         for p in preds {
             c.pred_a.uint(table.index(p));
             c.pred_c.push(Some(p.counter as i64));
+        }
+        match op.action {
+            ActionView::MarkBegin { name, expand, .. } => {
+                c.scratch.clear();
+                write_uleb(&mut c.scratch, name.len() as u64);
+                c.scratch.extend_from_slice(name.as_bytes());
+                c.mark.value(&c.scratch);
+                c.expand.push(expand);
+            }
+            ActionView::MarkEnd { expand } => {
+                c.mark.null();
+                c.expand.push(expand);
+            }
+            _ => {
+                c.mark.null();
+                c.expand.push(false);
+            }
         }
     }
 }

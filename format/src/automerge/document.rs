@@ -82,7 +82,10 @@ pub struct OpColumns {
     o_succ_n: Rle,
     o_succ_a: Rle,
     o_succ_c: Delta,
+    o_expand: Bools,
+    o_mark: Rle,
     scratch: Vec<u8>,
+    mark_scratch: Vec<u8>,
 }
 
 impl std::fmt::Debug for ChangeColumns {
@@ -262,10 +265,27 @@ impl OpColumns {
             ActionView::Delete => (3, ValueRef::Null),
             ActionView::Make(ObjType::Text) => (4, ValueRef::Null),
             ActionView::Increment(by) => (5, ValueRef::Int(by)),
+            ActionView::MarkBegin { value, .. } => (7, value),
+            ActionView::MarkEnd { .. } => (7, ValueRef::Null),
         };
         self.o_action.uint(code);
         let meta = super::change_encode::value(val, &mut self.o_raw);
         self.o_meta.uint(meta);
+        match action {
+            ActionView::MarkBegin { name, expand, .. } => {
+                len_str(&mut self.mark_scratch, name);
+                self.o_mark.value(&self.mark_scratch);
+                self.o_expand.push(expand);
+            }
+            ActionView::MarkEnd { expand } => {
+                self.o_mark.null();
+                self.o_expand.push(expand);
+            }
+            _ => {
+                self.o_mark.null();
+                self.o_expand.push(false);
+            }
+        }
     }
 
     /// The finished columns, not yet compressed: a writer compresses them
@@ -284,10 +304,15 @@ impl OpColumns {
             &mut self.o_succ_n,
             &mut self.o_succ_a,
             &mut self.o_succ_c.rle,
+            &mut self.o_mark,
         ] {
             rle.finish();
         }
         self.o_insert.finish();
+        // As automerge, no expand column when no op expands.
+        if !self.o_expand.out.is_empty() || self.o_expand.last {
+            self.o_expand.finish();
+        }
         let raw = [
             (0x01, &self.o_obj_a.out),
             (0x02, &self.o_obj_c.out),
@@ -303,6 +328,8 @@ impl OpColumns {
             (0x80, &self.o_succ_n.out),
             (0x81, &self.o_succ_a.out),
             (0x83, &self.o_succ_c.rle.out),
+            (0x94, &self.o_expand.out),
+            (0xa5, &self.o_mark.out),
         ];
         Columns::of(&raw)
     }

@@ -62,6 +62,16 @@ fn all_ops(doc: &DocumentChunk<'_>) -> Result<Vec<(IdRef, Op)>> {
                 DocAction::Make(t) => OpAction::MakeObject(*t),
                 DocAction::Put(v) => OpAction::Put(v.to_scalar()),
                 DocAction::Increment(by) => OpAction::Increment(*by),
+                DocAction::MarkBegin {
+                    name,
+                    value,
+                    expand,
+                } => OpAction::MarkBegin(Box::new(crate::MarkBegin {
+                    name: name.to_string(),
+                    value: value.to_scalar(),
+                    expand: *expand,
+                })),
+                DocAction::MarkEnd { expand } => OpAction::MarkEnd { expand: *expand },
             };
             let o = Op {
                 obj: ids.obj(op.obj),

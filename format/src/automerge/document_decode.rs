@@ -46,6 +46,20 @@ pub enum DocAction<'a> {
     Put(ValueRef<'a>),
     /// Increments a counter.
     Increment(i64),
+    /// Opens a mark.
+    MarkBegin {
+        /// Its name.
+        name: &'a str,
+        /// Its value.
+        value: ValueRef<'a>,
+        /// Whether it grows at its start.
+        expand: bool,
+    },
+    /// Closes a mark.
+    MarkEnd {
+        /// Whether it grows at its end.
+        expand: bool,
+    },
 }
 
 /// One op's row.
@@ -376,8 +390,8 @@ struct OpCols<'a> {
     succ_n: UintColumn<'a>,
     succ_a: UintColumn<'a>,
     succ_c: DeltaColumn<'a>,
-    /// Whether the chunk has mark columns, which mergedb does not model.
-    marks: bool,
+    expand: BoolColumn<'a>,
+    mark: StrColumn<'a>,
     /// The most rows (and successors of one op) the chunk may declare.
     max: usize,
 }
@@ -399,7 +413,8 @@ impl<'a> OpCols<'a> {
             succ_n: UintColumn::new(col(cols, 0x80), "the succ count column"),
             succ_a: UintColumn::new(col(cols, 0x81), "the succ actor column"),
             succ_c: DeltaColumn::new(col(cols, 0x83), "the succ counter column"),
-            marks: !col(cols, 0xa5).is_empty(),
+            expand: BoolColumn::new(col(cols, 0x94), "the expand column"),
+            mark: StrColumn::new(col(cols, 0xa5), "the mark name column"),
             max,
         }
     }
@@ -442,7 +457,16 @@ impl<'a> OpCols<'a> {
         let meta = self.meta.next()?.unwrap_or(0);
         let raw = self.raw.take(meta >> 4)?;
         let value = scalar_ref(meta, raw, base).map_err(|d| bad(base, "op", row, &d))??;
+        let (expand, mark) = (self.expand.next()?, self.mark.next()?);
         let action = match (action, value) {
+            (7, value) => match mark {
+                Some(name) => DocAction::MarkBegin {
+                    name,
+                    value,
+                    expand,
+                },
+                None => DocAction::MarkEnd { expand },
+            },
             (0, _) => DocAction::Make(ObjType::Map),
             (1, v) => DocAction::Put(v),
             (2, _) => DocAction::Make(ObjType::List),
@@ -462,12 +486,9 @@ impl<'a> OpCols<'a> {
             (a, _) => {
                 return Err(DecodeError::Unsupported {
                     offset: base,
-                    what: match self.marks {
-                        true => format!(
-                            "op {row}: action {a} (marks, which mergedb does not model yet)"
-                        ),
-                        false => format!("op {row}: action {a}"),
-                    },
+                    what: format!(
+                        "op {row}: action {a} (tables and others mergedb does not model yet)"
+                    ),
                 })
             }
         };

@@ -234,6 +234,16 @@ fn action_view(action: DocAction<'_>) -> ActionView<'_> {
         DocAction::Make(t) => ActionView::Make(t),
         DocAction::Put(v) => ActionView::Put(v),
         DocAction::Increment(by) => ActionView::Increment(by),
+        DocAction::MarkBegin {
+            name,
+            value,
+            expand,
+        } => ActionView::MarkBegin {
+            name,
+            value,
+            expand,
+        },
+        DocAction::MarkEnd { expand } => ActionView::MarkEnd { expand },
     }
 }
 

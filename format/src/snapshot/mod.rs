@@ -26,7 +26,7 @@ type Result<T> = std::result::Result<T, DecodeError>;
 /// The first four bytes of every snapshot: "MDBS".
 pub const SNAPSHOT_MAGIC: [u8; 4] = *b"MDBS";
 /// The snapshot format version that this build writes and reads.
-pub const SNAPSHOT_VERSION: u8 = 2;
+pub const SNAPSHOT_VERSION: u8 = 3;
 /// The largest decompressed section accepted: 256 MiB.
 pub const MAX_SECTION_LEN: u64 = 256 << 20;
 const KIND_STATE: u8 = 1;

@@ -15,8 +15,8 @@
 use super::seq::{Elem, Seq, BUILD_CHUNK};
 use super::{KeyRef, NewOp, ObjData, OpSet, NONE, ROOT};
 use crate::actors::Id;
-use crate::value::{Action, Val};
-use mergedb_format::snapshot::{ActionView, ChangeView, IdRef, KeyRef as SnapKey};
+use crate::value::Action;
+use mergedb_format::snapshot::{ChangeView, IdRef, KeyRef as SnapKey};
 use mergedb_format::ActorId;
 use std::cmp::Ordering;
 
@@ -132,12 +132,7 @@ impl Bulk {
             obj,
             key,
             insert: op.insert,
-            action: match op.action {
-                ActionView::Make(ty) => Action::Make(ty),
-                ActionView::Put(v) => Action::Put(Val::from_ref(v)),
-                ActionView::Delete => Action::Delete,
-                ActionView::Increment(by) => Action::Inc(by),
-            },
+            action: Action::from_view(op.action),
         };
         let k = ops.push_op(&new, &self.pred);
         self.first_child.resize(k as usize + 1, NONE);

@@ -3,8 +3,7 @@
 
 use super::{KeyRef, ObjData, OpRec, OpSet, Run, NONE};
 use crate::opset::seq::Elem;
-use crate::value::Action;
-use mergedb_format::snapshot::{ActionView, HistoryWriter, IdRef, KeyRef as SnapKey, OpRef};
+use mergedb_format::snapshot::{HistoryWriter, IdRef, KeyRef as SnapKey, OpRef};
 
 impl OpSet {
     /// Op `k`'s preds.
@@ -19,7 +18,7 @@ impl OpSet {
 
     /// Op `k` as a change holds it.
     pub fn export_op(&self, k: u32) -> mergedb_format::Op {
-        use mergedb_format::{ElemId, Key, ObjId, OpAction};
+        use mergedb_format::{ElemId, Key, ObjId};
         let rec = &self.ops[k as usize];
         let export = |i: u32| self.actors.export(self.ops[i as usize].id());
         let obj = match self.objects[rec.obj as usize].made_by {
@@ -31,12 +30,7 @@ impl OpSet {
             KeyRef::Seq(NONE) => Key::Seq(ElemId::Head),
             KeyRef::Seq(e) => Key::Seq(ElemId::Op(export(e))),
         };
-        let action = match &rec.action {
-            Action::Make(ty) => OpAction::MakeObject(*ty),
-            Action::Put(v) => OpAction::Put(v.to_scalar()),
-            Action::Delete => OpAction::Delete,
-            Action::Inc(by) => OpAction::Increment(*by),
-        };
+        let action = rec.action.to_op_action();
         let mut pred: Vec<_> = self.preds_of(k).iter().map(|p| export(*p)).collect();
         pred.sort_unstable();
         mergedb_format::Op {
@@ -82,12 +76,7 @@ impl OpSet {
             });
         }
         let mut buf = [0u8; 4];
-        let action = match &rec.action {
-            Action::Make(ty) => ActionView::Make(*ty),
-            Action::Put(v) => ActionView::Put(v.as_ref(&mut buf)),
-            Action::Delete => ActionView::Delete,
-            Action::Inc(by) => ActionView::Increment(*by),
-        };
+        let action = rec.action.view(&mut buf);
         w.op(OpRef {
             obj,
             key,

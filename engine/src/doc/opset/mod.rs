@@ -4,6 +4,7 @@
 mod bulk;
 pub(crate) mod fenwick;
 mod inspect;
+mod marks;
 mod read;
 mod resolve;
 pub(crate) mod seq;
@@ -137,6 +138,9 @@ pub(crate) struct OpSet {
     prop_index: HashMap<Box<str>, u32>,
     runs: Vec<Vec<Run>>,
     pub max_op: u64,
+    /// How many mark ops it holds: a local insert looks at the marks around
+    /// its place only if there are any (SPEC.md §2.10).
+    pub marks: usize,
 }
 
 impl Default for OpSet {
@@ -157,6 +161,7 @@ impl Default for OpSet {
             prop_index: HashMap::new(),
             runs: Vec::new(),
             max_op: 0,
+            marks: 0,
         }
     }
 }
@@ -280,6 +285,9 @@ impl OpSet {
         for p in pred {
             self.add_succ(*p, k);
         }
+        if let Action::Mark(_) = op.action {
+            self.marks += 1;
+        }
         if let Action::Make(ty) = op.action {
             let data = match ty {
                 ObjType::Map => ObjData::Map(BTreeMap::new()),
@@ -373,10 +381,19 @@ impl OpSet {
                 }
             }
         }
-        let elem = Elem {
-            op: k,
-            winner: k,
-            width,
+        // A new element's insert is its winner, unless it is a mark, which
+        // is never visible.
+        let elem = match ops[k as usize].action {
+            Action::Mark(_) => Elem {
+                op: k,
+                winner: NONE,
+                width: 0,
+            },
+            _ => Elem {
+                op: k,
+                winner: k,
+                width,
+            },
         };
         let (chunk, moved) = seq.insert(at, elem);
         if let Some((new_chunk, moved)) = moved {
@@ -418,6 +435,9 @@ impl OpSet {
     pub fn undo(&mut self, undo: Undo) {
         let k = (self.ops.len() - 1) as u32;
         let op = self.ops[k as usize].clone();
+        if matches!(op.action, Action::Mark(_)) {
+            self.marks -= 1;
+        }
         if matches!(op.action, Action::Make(_)) {
             self.objects.pop();
             self.obj_by_id.remove(&op.id());

@@ -16,7 +16,7 @@ impl OpSet {
         let is_counter = match &op.action {
             Action::Put(Val::Counter(_)) => true,
             Action::Put(_) | Action::Make(_) => false,
-            Action::Delete | Action::Inc(_) => return false,
+            Action::Delete | Action::Inc(_) | Action::Mark(_) => return false,
         };
         self.succ(k)
             .filter(|s| covered(clock, self.ops[*s as usize].id()))
@@ -87,7 +87,7 @@ impl OpSet {
                 Value::Scalar(ScalarValue::Counter(total))
             }
             Action::Put(v) => Value::Scalar(v.to_scalar()),
-            Action::Delete | Action::Inc(_) => Value::Scalar(ScalarValue::Null),
+            Action::Delete | Action::Inc(_) | Action::Mark(_) => Value::Scalar(ScalarValue::Null),
         }
     }
 

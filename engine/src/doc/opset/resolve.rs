@@ -3,9 +3,10 @@
 
 use super::{KeyRef, NewOp, ObjData, OpSet, NONE, ROOT};
 use crate::actors::Id;
-use crate::value::{Action, Val};
+use crate::value::Action;
 use crate::EngineError;
-use mergedb_format::{Change, ElemId, Key, ObjId, OpAction, OpId};
+use mergedb_format::snapshot::ActionView;
+use mergedb_format::{Change, ElemId, Key, ObjId, OpId};
 
 impl OpSet {
     fn local_id(&self, id: &OpId) -> Option<Id> {
@@ -70,12 +71,7 @@ impl OpSet {
                 found.ok_or_else(|| bad(format!("has pred {p}, which is not an op at its key")))?,
             );
         }
-        let action = match &op.action {
-            OpAction::MakeObject(ty) => Action::Make(*ty),
-            OpAction::Put(v) => Action::Put(Val::from_scalar(v)),
-            OpAction::Delete => Action::Delete,
-            OpAction::Increment(by) => Action::Inc(*by),
-        };
+        let action = Action::from_view(ActionView::of(&op.action));
         Ok(NewOp {
             id: Id {
                 counter: change.start_op + index as u64,

@@ -204,6 +204,16 @@ impl Seq {
         self.widths.add(c.pos, delta);
     }
 
+    /// Every element from `c` on, in order.
+    pub fn iter_from(&self, c: Cursor) -> impl Iterator<Item = &Elem> + '_ {
+        let order = self.order.get(c.pos..).unwrap_or_default();
+        order.iter().enumerate().flat_map(move |(i, chunk)| {
+            let elems = &self.chunks[*chunk as usize].elems;
+            let from = if i == 0 { c.off } else { 0 };
+            elems.get(from..).unwrap_or_default().iter()
+        })
+    }
+
     /// Every element in order.
     pub fn iter(&self) -> impl Iterator<Item = &Elem> + '_ {
         self.order

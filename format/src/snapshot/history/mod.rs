@@ -39,7 +39,9 @@ pub(super) const OP_LEN: usize = 17;
 pub(super) const OP_BYTES: usize = 18;
 pub(super) const OP_NUM: usize = 19;
 pub(super) const OP_PRED: usize = 20;
-pub(super) const COLUMNS: usize = 21;
+pub(super) const OP_MARK: usize = 21;
+pub(super) const OP_MARK_NAME: usize = 22;
+pub(super) const COLUMNS: usize = 23;
 pub(super) const NAMES: [&str; COLUMNS] = [
     "change actor",
     "change seq",
@@ -62,7 +64,16 @@ pub(super) const NAMES: [&str; COLUMNS] = [
     "op value bytes",
     "op value number",
     "op pred",
+    "op mark",
+    "op mark name",
 ];
+/// In op value tag, for an op whose header says make: not an object type
+/// but a mark, which op mark describes.
+pub(super) const TAG_MARK: u8 = 3;
+/// In op mark: the mark grows at its edge.
+pub(super) const MARK_EXPAND: u64 = 1;
+/// In op mark: it begins a mark (its name and value follow); else it ends one.
+pub(super) const MARK_BEGIN: u64 = 2;
 /// In the snapshot's op header (a change's op header plus this bit): the
 /// op's pred is exactly its key's element, as for nearly every list delete.
 pub(super) const FLAG_PRED_IS_ELEM: u8 = 1 << 6;

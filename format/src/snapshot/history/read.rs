@@ -391,12 +391,40 @@ impl<'a> Decode<'a> {
     fn action(&mut self, action: u8, out: &mut ActionView<'a>) -> Result<()> {
         let at = self.offset(OP_TAG);
         *out = match action {
-            ACTION_MAKE => ActionView::Make(obj_type_of(tag_byte(self.cols.rle_u(OP_TAG)?), at)?),
+            ACTION_MAKE => match tag_byte(self.cols.rle_u(OP_TAG)?) {
+                TAG_MARK => self.mark()?,
+                tag => ActionView::Make(obj_type_of(tag, at)?),
+            },
             ACTION_PUT => ActionView::Put(self.value()?),
             ACTION_DELETE => ActionView::Delete,
             _ => ActionView::Increment(self.cols.sleb(OP_NUM)?),
         };
         Ok(())
+    }
+
+    fn mark(&mut self) -> Result<ActionView<'a>> {
+        let at = self.offset(OP_MARK);
+        let code = self.cols.rle_u(OP_MARK)?;
+        let expand = code & MARK_EXPAND != 0;
+        Ok(match code {
+            0 | 1 => ActionView::MarkEnd { expand },
+            2 | 3 => {
+                let at = self.offset(OP_MARK_NAME);
+                let name = self.cols.col(OP_MARK_NAME)?.len_prefixed("op mark name")?;
+                ActionView::MarkBegin {
+                    name: Reader::str(name, "op mark name", at)?,
+                    value: self.value()?,
+                    expand,
+                }
+            }
+            _ => {
+                return Err(DecodeError::UnknownTag {
+                    field: "mark",
+                    offset: at,
+                    tag: tag_byte(code),
+                })
+            }
+        })
     }
 
     fn value(&mut self) -> Result<ValueRef<'a>> {

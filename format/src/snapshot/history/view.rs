@@ -74,9 +74,43 @@ pub enum ActionView<'a> {
     Delete,
     /// Increments a counter.
     Increment(i64),
+    /// Opens a mark.
+    MarkBegin {
+        /// Its name.
+        name: &'a str,
+        /// Its value.
+        value: ValueRef<'a>,
+        /// Whether it grows at its start.
+        expand: bool,
+    },
+    /// Closes a mark.
+    MarkEnd {
+        /// Whether it grows at its end.
+        expand: bool,
+    },
 }
 
 impl<'a> ActionView<'a> {
+    /// The owned action.
+    pub fn to_owned(self) -> OpAction {
+        match self {
+            ActionView::Make(t) => OpAction::MakeObject(t),
+            ActionView::Put(v) => OpAction::Put(v.to_scalar()),
+            ActionView::Delete => OpAction::Delete,
+            ActionView::Increment(by) => OpAction::Increment(by),
+            ActionView::MarkBegin {
+                name,
+                value,
+                expand,
+            } => OpAction::MarkBegin(Box::new(crate::MarkBegin {
+                name: name.to_string(),
+                value: value.to_scalar(),
+                expand,
+            })),
+            ActionView::MarkEnd { expand } => OpAction::MarkEnd { expand },
+        }
+    }
+
     /// Borrows an op's action.
     pub fn of(action: &'a OpAction) -> Self {
         match action {
@@ -84,6 +118,12 @@ impl<'a> ActionView<'a> {
             OpAction::Put(v) => ActionView::Put(ValueRef::of(v)),
             OpAction::Delete => ActionView::Delete,
             OpAction::Increment(by) => ActionView::Increment(*by),
+            OpAction::MarkBegin(m) => ActionView::MarkBegin {
+                name: &m.name,
+                value: ValueRef::of(&m.value),
+                expand: m.expand,
+            },
+            OpAction::MarkEnd { expand } => ActionView::MarkEnd { expand: *expand },
         }
     }
 }
@@ -258,6 +298,10 @@ impl<'a> ChangeView<'a> {
                 },
                 insert: op.insert,
                 put_or_make: matches!(op.action, ActionView::Make(_) | ActionView::Put(_)),
+                mark: matches!(
+                    op.action,
+                    ActionView::MarkBegin { .. } | ActionView::MarkEnd { .. }
+                ),
             };
             let pred = self.preds(op);
             let ascending = pred
@@ -293,12 +337,7 @@ impl<'a> ChangeView<'a> {
                     KeyRef::Elem(e) => Key::Seq(ElemId::Op(id(e))),
                 },
                 insert: op.insert,
-                action: match op.action {
-                    ActionView::Make(t) => OpAction::MakeObject(t),
-                    ActionView::Put(v) => OpAction::Put(v.to_scalar()),
-                    ActionView::Delete => OpAction::Delete,
-                    ActionView::Increment(by) => OpAction::Increment(by),
-                },
+                action: op.action.to_owned(),
                 pred: self.preds(op).iter().map(|p| id(*p)).collect(),
             })
             .collect();

@@ -218,6 +218,20 @@ impl HistoryWriter {
             ActionView::Put(v) => write_value(c, v),
             ActionView::Delete => {}
             ActionView::Increment(by) => c.sleb(OP_NUM, by),
+            ActionView::MarkBegin {
+                name,
+                value,
+                expand,
+            } => {
+                c.rle_u(OP_TAG, TAG_MARK.into());
+                c.rle_u(OP_MARK, MARK_BEGIN | u64::from(expand));
+                c.bytes(OP_MARK_NAME, name.as_bytes());
+                write_value(c, value);
+            }
+            ActionView::MarkEnd { expand } => {
+                c.rle_u(OP_TAG, TAG_MARK.into());
+                c.rle_u(OP_MARK, u64::from(expand));
+            }
         }
     }
 
