@@ -184,3 +184,34 @@ fn typing_next_to_marks_makes_the_change_automerge_makes() {
         same(&md, &mut am, &format!("typing at {index}"));
     }
 }
+
+/// The fuzz seeds with marks: a document chunk and a change chunk, written
+/// when missing (`fuzz/README.md`); each must load here.
+#[test]
+fn the_mark_seeds_exist_and_load() {
+    let mut am = marked();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds");
+    let doc = root.join("automerge_document_load/seed-marks");
+    let change = root.join("automerge_change_decode/change-marks");
+    let mark_change = am
+        .get_changes(&[])
+        .into_iter()
+        .find(|c| c.seq() == 2)
+        .unwrap()
+        .raw_bytes()
+        .to_vec();
+    for (path, bytes) in [(&doc, am.save()), (&change, mark_change)] {
+        if !path.exists() {
+            std::fs::write(path, bytes).unwrap();
+        }
+    }
+    let actor = ActorId::new(&[3]).unwrap();
+    Document::load_automerge(&std::fs::read(&doc).unwrap(), actor).unwrap();
+    let c = mergedb::format::automerge::decode_automerge_change(&std::fs::read(&change).unwrap())
+        .unwrap();
+    assert!(c
+        .change
+        .ops
+        .iter()
+        .any(|op| matches!(op.action, mergedb::format::OpAction::MarkBegin(_))));
+}
