@@ -2,7 +2,10 @@
 //!
 //! - `paper_to_empty`: the whole document to a peer that has nothing, until
 //!   neither side has anything to say;
-//! - `one_keystroke`: one more keystroke between peers already in sync.
+//! - `one_keystroke`: one more keystroke between peers already in sync;
+//! - `concurrent/NAME`: the two concurrent traces of
+//!   `../shared/traces/concurrent`, one peer holding what agent 0 saw and the
+//!   other what the other agents saw, synced until they converge.
 //!
 //! Each prints its bytes on the wire and messages once, before timing. Both
 //! send Automerge's bytes (a peer with nothing gets one V2 document), so the
@@ -19,6 +22,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use mergedb::engine::format::sync::Message;
 use mergedb::engine::format::{ActorId, ObjId};
 use mergedb::engine::{Document, SyncState};
+use mergedb_traces::concurrent::ConcurrentTrace;
 use mergedb_traces::trace::Trace;
 use std::time::Duration;
 
@@ -151,6 +155,71 @@ fn bench(c: &mut Criterion) {
             sync_automerge(&mut am_synced, &mut am_states)
         })
     });
+    g.finish();
+    concurrent(c);
+}
+
+fn concurrent(c: &mut Criterion) {
+    let mut g = c.benchmark_group("sync/concurrent");
+    g.sample_size(10).measurement_time(Duration::from_secs(10));
+    for name in ["friendsforever", "clownschool"] {
+        let path = ConcurrentTrace::shared_path(name);
+        let Ok(trace) = ConcurrentTrace::load(&path) else {
+            eprintln!("no {}: concurrent/{name} skipped", path.display());
+            continue;
+        };
+        let sides = common::concurrent::sides(&trace);
+        let md_pair = || {
+            [&sides.a, &sides.b].map(|chunks| {
+                let mut d = Document::with_actor(ActorId::new(&[9; 16]).unwrap());
+                d.apply_chunks(chunks.iter().map(|c| &c[..])).unwrap();
+                d
+            })
+        };
+        let am_pair = || {
+            [&sides.a, &sides.b].map(|chunks| {
+                let mut d = automerge::Automerge::new();
+                d.apply_changes(
+                    chunks
+                        .iter()
+                        .map(|c| automerge::Change::from_bytes(c.clone()).unwrap()),
+                )
+                .unwrap();
+                d
+            })
+        };
+        let mut d = md_pair();
+        let (m, b) = sync_mergedb(&mut d, &mut Default::default());
+        assert_eq!(d[0].heads(), d[1].heads(), "{name}: mergedb converges");
+        assert_eq!(common::mergedb_text(&d[0]), trace.end_content);
+        eprintln!(
+            "mergedb concurrent/{name}: {m} messages, {b} bytes ({} and {} changes)",
+            sides.a.len(),
+            sides.b.len()
+        );
+        let mut d = am_pair();
+        let (m, b) = sync_automerge(&mut d, &mut Default::default());
+        assert_eq!(
+            d[0].get_heads(),
+            d[1].get_heads(),
+            "{name}: automerge converges"
+        );
+        eprintln!("automerge concurrent/{name}: {m} messages, {b} bytes");
+        g.bench_function(format!("mergedb/{name}"), |b| {
+            b.iter_batched(
+                md_pair,
+                |mut d| sync_mergedb(&mut d, &mut Default::default()),
+                BatchSize::PerIteration,
+            )
+        });
+        g.bench_function(format!("automerge/{name}"), |b| {
+            b.iter_batched(
+                am_pair,
+                |mut d| sync_automerge(&mut d, &mut Default::default()),
+                BatchSize::PerIteration,
+            )
+        });
+    }
     g.finish();
 }
 

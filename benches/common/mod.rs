@@ -2,6 +2,8 @@
 //! and by automerge the same way (one commit per trace transaction).
 #![allow(dead_code)]
 
+pub mod concurrent;
+
 use automerge::transaction::Transactable;
 use automerge::ReadDoc;
 use mergedb::engine::Document;

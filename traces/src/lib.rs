@@ -4,5 +4,6 @@
 //! embeds it does not pull in a gzip decoder.
 #![deny(unsafe_code)]
 
+pub mod concurrent;
 pub mod synth;
 pub mod trace;

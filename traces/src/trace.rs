@@ -52,25 +52,11 @@ pub enum TraceError {
 impl Trace {
     /// Reads a trace from a `.json.gz` or `.json` file.
     pub fn load(path: &Path) -> Result<Trace, TraceError> {
-        let io = |source| TraceError::Io {
-            path: path.to_owned(),
-            source,
-        };
-        let raw = std::fs::read(path).map_err(io)?;
-        let mut text = String::new();
-        if raw.starts_with(&[0x1f, 0x8b]) {
-            flate2::read::GzDecoder::new(&raw[..])
-                .read_to_string(&mut text)
-                .map_err(io)?;
-        } else {
-            text = String::from_utf8(raw).map_err(|e| io(std::io::Error::other(e)))?;
-        }
+        let json = read_json(path)?;
         let bad = |reason: &str| TraceError::Format {
             path: path.to_owned(),
             reason: reason.to_string(),
         };
-        let json: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| bad(&e.to_string()))?;
         let end_content = json["endContent"]
             .as_str()
             .ok_or_else(|| bad("no endContent"))?
@@ -108,7 +94,28 @@ impl Trace {
     }
 }
 
-fn parse_patch(p: &serde_json::Value) -> Option<Patch> {
+/// A `.json.gz` or `.json` file's JSON.
+pub(crate) fn read_json(path: &Path) -> Result<serde_json::Value, TraceError> {
+    let io = |source| TraceError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let raw = std::fs::read(path).map_err(io)?;
+    let mut text = String::new();
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        flate2::read::GzDecoder::new(&raw[..])
+            .read_to_string(&mut text)
+            .map_err(io)?;
+    } else {
+        text = String::from_utf8(raw).map_err(|e| io(std::io::Error::other(e)))?;
+    }
+    serde_json::from_str(&text).map_err(|e| TraceError::Format {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+pub(crate) fn parse_patch(p: &serde_json::Value) -> Option<Patch> {
     Some(Patch {
         pos: usize::try_from(p.get(0)?.as_u64()?).ok()?,
         del: usize::try_from(p.get(1)?.as_u64()?).ok()?,
