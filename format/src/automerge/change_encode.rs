@@ -505,24 +505,36 @@ fn write_ops(c: &mut Columns, view: &ChangeView<'_>, table: &Table<'_>) {
             c.pred_a.uint(table.index(p));
             c.pred_c.push(Some(p.counter as i64));
         }
-        match op.action {
-            ActionView::MarkBegin { name, expand, .. } => {
-                c.scratch.clear();
-                write_uleb(&mut c.scratch, name.len() as u64);
-                c.scratch.extend_from_slice(name.as_bytes());
-                c.mark.value(&c.scratch);
-                c.expand.push(expand);
-            }
-            ActionView::MarkEnd { expand } => {
-                c.mark.null();
-                c.expand.push(expand);
-            }
-            _ => {
-                c.mark.null();
-                c.expand.push(false);
-            }
-        }
+        mark_row(op.action, &mut c.mark, &mut c.expand, &mut c.scratch);
     }
+}
+
+/// The mark name and expand columns' row for an op: a begin's name (a mark
+/// end and every other op: null) and its flag (others: false).
+pub(crate) fn mark_row(
+    action: ActionView<'_>,
+    mark: &mut Rle,
+    expand: &mut Bools,
+    scratch: &mut Vec<u8>,
+) {
+    let flag = match action {
+        ActionView::MarkBegin { name, expand, .. } => {
+            scratch.clear();
+            write_uleb(scratch, name.len() as u64);
+            scratch.extend_from_slice(name.as_bytes());
+            mark.value(scratch);
+            expand
+        }
+        ActionView::MarkEnd { expand } => {
+            mark.null();
+            expand
+        }
+        _ => {
+            mark.null();
+            false
+        }
+    };
+    expand.push(flag);
 }
 
 /// A value's metadata `(len << 4) | type`, its bytes appended to `raw`.

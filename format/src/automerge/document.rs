@@ -271,21 +271,12 @@ impl OpColumns {
         self.o_action.uint(code);
         let meta = super::change_encode::value(val, &mut self.o_raw);
         self.o_meta.uint(meta);
-        match action {
-            ActionView::MarkBegin { name, expand, .. } => {
-                len_str(&mut self.mark_scratch, name);
-                self.o_mark.value(&self.mark_scratch);
-                self.o_expand.push(expand);
-            }
-            ActionView::MarkEnd { expand } => {
-                self.o_mark.null();
-                self.o_expand.push(expand);
-            }
-            _ => {
-                self.o_mark.null();
-                self.o_expand.push(false);
-            }
-        }
+        super::change_encode::mark_row(
+            action,
+            &mut self.o_mark,
+            &mut self.o_expand,
+            &mut self.mark_scratch,
+        );
     }
 
     /// The finished columns, not yet compressed: a writer compresses them

@@ -5,7 +5,7 @@
 //! ops that list it as a successor. The changes are hashed in row order,
 //! and the heads they give must be the heads the chunk declares.
 
-use super::document_decode::{DocAction, DocumentChunk};
+use super::document_decode::DocumentChunk;
 use crate::snapshot::{IdRef, KeyRef};
 use crate::{ActorId, Change, ChangeHash, DecodeError, ElemId, Key, ObjId, Op, OpAction, OpId};
 use std::collections::HashMap;
@@ -58,21 +58,7 @@ fn all_ops(doc: &DocumentChunk<'_>) -> Result<Vec<(IdRef, Op)>> {
         .ops
         .iter()
         .map(|op| {
-            let action = match &op.action {
-                DocAction::Make(t) => OpAction::MakeObject(*t),
-                DocAction::Put(v) => OpAction::Put(v.to_scalar()),
-                DocAction::Increment(by) => OpAction::Increment(*by),
-                DocAction::MarkBegin {
-                    name,
-                    value,
-                    expand,
-                } => OpAction::MarkBegin(Box::new(crate::MarkBegin {
-                    name: name.to_string(),
-                    value: value.to_scalar(),
-                    expand: *expand,
-                })),
-                DocAction::MarkEnd { expand } => OpAction::MarkEnd { expand: *expand },
-            };
+            let action = super::document_views::action_view(op.action).to_owned();
             let o = Op {
                 obj: ids.obj(op.obj),
                 key: ids.key(&op.key),

@@ -229,7 +229,7 @@ impl<'a> DocumentViews<'a> {
     }
 }
 
-fn action_view(action: DocAction<'_>) -> ActionView<'_> {
+pub(super) fn action_view(action: DocAction<'_>) -> ActionView<'_> {
     match action {
         DocAction::Make(t) => ActionView::Make(t),
         DocAction::Put(v) => ActionView::Put(v),
