@@ -58,7 +58,7 @@ fn all_ops(doc: &DocumentChunk<'_>) -> Result<Vec<(IdRef, Op)>> {
         .ops
         .iter()
         .map(|op| {
-            let action = super::document_views::action_view(op.action).to_owned();
+            let action = op.action.to_owned();
             let o = Op {
                 obj: ids.obj(op.obj),
                 key: ids.key(&op.key),

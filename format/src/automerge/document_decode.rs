@@ -9,7 +9,7 @@ use super::columns::{
     read_column_meta, BoolColumn, ColumnSpec, DeltaColumn, RawColumn, StrColumn, UintColumn,
 };
 use crate::reader::Reader;
-use crate::snapshot::{IdRef, KeyRef, ValueRef};
+use crate::snapshot::{ActionView, IdRef, KeyRef, ValueRef};
 use crate::{ActorId, ChangeHash, DecodeError, ObjType};
 use std::borrow::Cow;
 
@@ -37,31 +37,6 @@ pub struct DocChange<'a> {
     pub extra: &'a [u8],
 }
 
-/// What an op of a document chunk does (a chunk holds no delete).
-#[derive(Clone, Copy, Debug)]
-pub enum DocAction<'a> {
-    /// Makes an object.
-    Make(ObjType),
-    /// Puts a value.
-    Put(ValueRef<'a>),
-    /// Increments a counter.
-    Increment(i64),
-    /// Opens a mark.
-    MarkBegin {
-        /// Its name.
-        name: &'a str,
-        /// Its value.
-        value: ValueRef<'a>,
-        /// Whether it grows at its start.
-        expand: bool,
-    },
-    /// Closes a mark.
-    MarkEnd {
-        /// Whether it grows at its end.
-        expand: bool,
-    },
-}
-
 /// One op's row.
 #[derive(Clone, Copy, Debug)]
 pub struct DocOp<'a> {
@@ -74,7 +49,9 @@ pub struct DocOp<'a> {
     /// Whether it inserts.
     pub insert: bool,
     /// What it does.
-    pub action: DocAction<'a>,
+    /// What it does: never a delete, which a document chunk does not hold
+    /// (the decoder refuses one).
+    pub action: ActionView<'a>,
     /// Its successors: `succ[succ_at..succ_at + succ_len]` of the document.
     pub succ_at: u32,
     /// How many successors it has.
@@ -460,19 +437,19 @@ impl<'a> OpCols<'a> {
         let (expand, mark) = (self.expand.next()?, self.mark.next()?);
         let action = match (action, value) {
             (7, value) => match mark {
-                Some(name) => DocAction::MarkBegin {
+                Some(name) => ActionView::MarkBegin {
                     name,
                     value,
                     expand,
                 },
-                None => DocAction::MarkEnd { expand },
+                None => ActionView::MarkEnd { expand },
             },
-            (0, _) => DocAction::Make(ObjType::Map),
-            (1, v) => DocAction::Put(v),
-            (2, _) => DocAction::Make(ObjType::List),
-            (4, _) => DocAction::Make(ObjType::Text),
-            (5, ValueRef::Int(by) | ValueRef::Counter(by)) => DocAction::Increment(by),
-            (5, ValueRef::Uint(by)) => DocAction::Increment(
+            (0, _) => ActionView::Make(ObjType::Map),
+            (1, v) => ActionView::Put(v),
+            (2, _) => ActionView::Make(ObjType::List),
+            (4, _) => ActionView::Make(ObjType::Text),
+            (5, ValueRef::Int(by) | ValueRef::Counter(by)) => ActionView::Increment(by),
+            (5, ValueRef::Uint(by)) => ActionView::Increment(
                 i64::try_from(by).map_err(|_| bad(base, "op", row, "an increment past i64"))?,
             ),
             (3, _) => {

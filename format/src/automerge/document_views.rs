@@ -10,7 +10,7 @@
 //! range, actors out of order), it gives up: `document_changes` then gives
 //! the exact error. What it hands out, the views' own checks have passed.
 
-use super::document_decode::{DocAction, DocChange, DocumentChunk};
+use super::document_decode::{DocChange, DocumentChunk};
 use crate::snapshot::{ActionView, ChangeView, IdRef, KeyRef};
 use crate::ActorId;
 
@@ -218,7 +218,7 @@ impl<'a> DocumentViews<'a> {
                     true => (KeyRef::Elem(src.id), false, ActionView::Delete),
                     false => (src.key, false, ActionView::Delete),
                 },
-                false => (src.key, src.insert, action_view(src.action)),
+                false => (src.key, src.insert, src.action),
             };
             *view.push_op(src.obj, key, insert, pred_at) = action;
         }
@@ -226,24 +226,6 @@ impl<'a> DocumentViews<'a> {
             return Err(Unvouched);
         }
         Ok(())
-    }
-}
-
-pub(super) fn action_view(action: DocAction<'_>) -> ActionView<'_> {
-    match action {
-        DocAction::Make(t) => ActionView::Make(t),
-        DocAction::Put(v) => ActionView::Put(v),
-        DocAction::Increment(by) => ActionView::Increment(by),
-        DocAction::MarkBegin {
-            name,
-            value,
-            expand,
-        } => ActionView::MarkBegin {
-            name,
-            value,
-            expand,
-        },
-        DocAction::MarkEnd { expand } => ActionView::MarkEnd { expand },
     }
 }
 
