@@ -59,7 +59,16 @@ fn open_sled(path: &Path) -> mergedb::engine::store::SledBackend {
                 tries += 1;
                 std::thread::sleep(Duration::from_millis(20));
             }
-            Err(e) => panic!("sled does not open: {e}"),
+            Err(e) => {
+                let files: Vec<String> = std::fs::read_dir(path)
+                    .map(|d| {
+                        d.flatten()
+                            .map(|e| e.file_name().to_string_lossy().into_owned())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                panic!("sled does not open: {e}; its directory holds {files:?}")
+            }
         }
     }
 }

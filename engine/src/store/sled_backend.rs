@@ -22,11 +22,31 @@ pub struct SledBackend {
 impl SledBackend {
     /// Opens the database at `path`, creating it if it does not exist.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        remove_unfinished_snapshots(path)?;
         Ok(SledBackend {
             db: sled::open(path).map_err(err)?,
             writing: parking_lot::Mutex::new(()),
         })
     }
+}
+
+/// Removes the `snap.*.generating` files that a killed sled left (see the
+/// module's comment). A missing directory is a new store.
+fn remove_unfinished_snapshots(path: &Path) -> Result<(), StoreError> {
+    let entries = match std::fs::read_dir(path) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(err(e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(err)?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            std::fs::remove_file(entry.path()).map_err(err)?;
+        }
+    }
+    Ok(())
 }
 
 impl Backend for SledBackend {
