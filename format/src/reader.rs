@@ -168,6 +168,16 @@ impl<'a> Reader<'a> {
 
     /// A signed LEB128 integer of at most 64 bits, in its shortest form.
     pub(crate) fn sleb(&mut self, field: &'static str) -> Result<i64> {
+        // Most deltas in a column are one byte: bit 6 is the sign.
+        if let Some(byte) = self.buf.get(self.pos).copied().filter(|b| b & 0x80 == 0) {
+            self.pos += 1;
+            return Ok(i64::from(((byte << 1) as i8) >> 1));
+        }
+        self.sleb_long(field)
+    }
+
+    #[inline(never)]
+    fn sleb_long(&mut self, field: &'static str) -> Result<i64> {
         let start = self.pos;
         let mut value = 0i64;
         let mut prev = 0u8;

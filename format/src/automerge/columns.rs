@@ -28,63 +28,59 @@ impl ColumnSpec {
     }
 }
 
-/// Which kind of value a run holds.
-#[derive(Clone, Copy, Debug)]
-enum Kind {
-    Uleb,
-    Sleb,
-    Str,
+/// A value a run-length column holds, read from its bytes.
+trait Cell<'a>: Copy {
+    fn read(r: &mut Reader<'a>, field: &'static str) -> Result<Self>;
 }
 
-/// One value of a run-length column.
-#[derive(Clone, Debug, PartialEq)]
-enum Val<'a> {
-    U(u64),
-    I(i64),
-    S(&'a str),
+impl<'a> Cell<'a> for u64 {
+    #[inline]
+    fn read(r: &mut Reader<'a>, field: &'static str) -> Result<u64> {
+        r.uleb(field)
+    }
+}
+
+impl<'a> Cell<'a> for i64 {
+    #[inline]
+    fn read(r: &mut Reader<'a>, field: &'static str) -> Result<i64> {
+        r.sleb(field)
+    }
+}
+
+impl<'a> Cell<'a> for &'a str {
+    fn read(r: &mut Reader<'a>, field: &'static str) -> Result<&'a str> {
+        let at = r.offset();
+        let bytes = r.len_prefixed(field)?;
+        Reader::str(bytes, field, at)
+    }
 }
 
 /// A run-length column (Automerge's RLE): an sLEB count `n`, then for
 /// `n > 0` one value repeated `n` times, for `n < 0` `-n` values, and for
-/// `n == 0` a uLEB count of nulls.
+/// `n == 0` a uLEB count of nulls. Typed by its values, so that a row costs
+/// a decrement and, in a literal run, one value read.
 #[derive(Debug)]
-struct Rle<'a> {
+struct Rle<'a, T> {
     r: Reader<'a>,
     end: usize,
-    kind: Kind,
     field: &'static str,
     /// What the current run gives, and how many rows are left in it.
-    run: Option<Val<'a>>,
+    run: Option<T>,
     literal: bool,
     left: u64,
 }
 
-impl<'a> Rle<'a> {
-    fn new(data: &'a [u8], offset: usize, kind: Kind, field: &'static str) -> Self {
-        // The reader's positions are offsets into the column's own bytes;
-        // errors add the column's offset in the chunk.
-        let _ = offset;
+impl<'a, T: Cell<'a>> Rle<'a, T> {
+    fn new(data: &'a [u8], field: &'static str) -> Self {
+        // The reader's positions are offsets into the column's own bytes.
         Rle {
             r: Reader::new(data, 0),
             end: data.len(),
-            kind,
             field,
             run: None,
             literal: false,
             left: 0,
         }
-    }
-
-    fn value(&mut self) -> Result<Val<'a>> {
-        Ok(match self.kind {
-            Kind::Uleb => Val::U(self.r.uleb(self.field)?),
-            Kind::Sleb => Val::I(self.r.sleb(self.field)?),
-            Kind::Str => {
-                let at = self.r.offset();
-                let bytes = self.r.len_prefixed(self.field)?;
-                Val::S(Reader::str(bytes, self.field, at)?)
-            }
-        })
     }
 
     /// How many rows the column holds, counting no further than `cap`:
@@ -94,11 +90,11 @@ impl<'a> Rle<'a> {
         while self.r.offset() < self.end && rows < cap {
             let n = self.r.sleb(self.field)?;
             if n > 0 {
-                self.value()?;
+                T::read(&mut self.r, self.field)?;
                 rows = rows.saturating_add(n as u64);
             } else if n < 0 {
                 for _ in 0..n.unsigned_abs().min(cap) {
-                    self.value()?;
+                    T::read(&mut self.r, self.field)?;
                 }
                 rows = rows.saturating_add(n.unsigned_abs());
             } else {
@@ -109,16 +105,33 @@ impl<'a> Rle<'a> {
     }
 
     /// The next row's value; `None` is null, also past the column's end.
-    fn next(&mut self) -> Result<Option<Val<'a>>> {
+    #[inline]
+    fn next(&mut self) -> Result<Option<T>> {
+        if self.left == 0 {
+            self.start_run()?;
+            if self.left == 0 {
+                return Ok(None);
+            }
+        }
+        self.left -= 1;
+        match self.literal {
+            true => T::read(&mut self.r, self.field).map(Some),
+            false => Ok(self.run),
+        }
+    }
+
+    /// Reads run headers until one gives rows, or the column ends.
+    #[inline(never)]
+    fn start_run(&mut self) -> Result<()> {
         while self.left == 0 {
             if self.r.offset() >= self.end {
-                return Ok(None);
+                return Ok(());
             }
             let n = self.r.sleb(self.field)?;
             if n > 0 {
                 self.left = n as u64;
                 self.literal = false;
-                self.run = Some(self.value()?);
+                self.run = Some(T::read(&mut self.r, self.field)?);
             } else if n < 0 {
                 self.left = n.unsigned_abs();
                 self.literal = true;
@@ -128,48 +141,40 @@ impl<'a> Rle<'a> {
                 self.run = None;
             }
         }
-        self.left -= 1;
-        match self.literal {
-            true => self.value().map(Some),
-            false => Ok(self.run.clone()),
-        }
+        Ok(())
     }
 }
 
 /// A column of unsigned integers (actor indexes, counters, actions, value
 /// metadata, group counts).
 #[derive(Debug)]
-pub(crate) struct UintColumn<'a>(Rle<'a>);
+pub(crate) struct UintColumn<'a>(Rle<'a, u64>);
 
 impl<'a> UintColumn<'a> {
     pub(crate) fn new(data: &'a [u8], field: &'static str) -> Self {
-        UintColumn(Rle::new(data, 0, Kind::Uleb, field))
+        UintColumn(Rle::new(data, field))
     }
+    #[inline]
     pub(crate) fn next(&mut self) -> Result<Option<u64>> {
-        Ok(match self.0.next()? {
-            Some(Val::U(v)) => Some(v),
-            _ => None,
-        })
+        self.0.next()
     }
     /// How many rows it holds, up to `cap` (a bound for allocating).
     pub(crate) fn count(data: &'a [u8], cap: u64, field: &'static str) -> Result<u64> {
-        Rle::new(data, 0, Kind::Uleb, field).count(cap)
+        Rle::<u64>::new(data, field).count(cap)
     }
 }
 
 /// A column of strings (map keys, mark names).
 #[derive(Debug)]
-pub(crate) struct StrColumn<'a>(Rle<'a>);
+pub(crate) struct StrColumn<'a>(Rle<'a, &'a str>);
 
 impl<'a> StrColumn<'a> {
     pub(crate) fn new(data: &'a [u8], field: &'static str) -> Self {
-        StrColumn(Rle::new(data, 0, Kind::Str, field))
+        StrColumn(Rle::new(data, field))
     }
+    #[inline]
     pub(crate) fn next(&mut self) -> Result<Option<&'a str>> {
-        Ok(match self.0.next()? {
-            Some(Val::S(s)) => Some(s),
-            _ => None,
-        })
+        self.0.next()
     }
 }
 
@@ -177,20 +182,21 @@ impl<'a> StrColumn<'a> {
 /// row leaves the sum as it is.
 #[derive(Debug)]
 pub(crate) struct DeltaColumn<'a> {
-    rle: Rle<'a>,
+    rle: Rle<'a, i64>,
     sum: i64,
 }
 
 impl<'a> DeltaColumn<'a> {
     pub(crate) fn new(data: &'a [u8], field: &'static str) -> Self {
         DeltaColumn {
-            rle: Rle::new(data, 0, Kind::Sleb, field),
+            rle: Rle::new(data, field),
             sum: 0,
         }
     }
+    #[inline]
     pub(crate) fn next(&mut self) -> Result<Option<i64>> {
         match self.rle.next()? {
-            Some(Val::I(d)) => {
+            Some(d) => {
                 self.sum = self.sum.checked_add(d).ok_or(DecodeError::Leb128Overflow {
                     field: self.rle.field,
                     offset: self.rle.r.offset(),

@@ -11,36 +11,20 @@
 //! the exact error. What it hands out, the views' own checks have passed.
 
 use super::document_decode::{DocChange, DocumentChunk};
+use super::document_group::{group, Entry};
 use crate::snapshot::{ActionView, ChangeView, IdRef, KeyRef};
 use crate::ActorId;
 
-/// The rows cannot be turned into views here; `document_changes` will
-/// say why, or build the changes another way.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Unvouched;
+pub use super::document_group::Unvouched;
 
 type Result<T> = std::result::Result<T, Unvouched>;
-
-/// An op of the document, deletes included, in id order.
-#[derive(Clone, Copy, Debug)]
-struct Entry {
-    id: IdRef,
-    /// The op's row, or for a delete the row of the op it deletes with the
-    /// lowest row (its object and key are that op's).
-    row: u32,
-    delete: bool,
-    /// Its preds: `preds[pred_at..pred_at + pred_len]`.
-    pred_at: u32,
-    pred_len: u32,
-}
 
 /// The changes of a document chunk, in row order, one view at a time.
 #[derive(Debug)]
 pub struct DocumentViews<'a> {
     doc: &'a DocumentChunk<'a>,
     entries: Vec<Entry>,
-    /// Every successor, as (op it names, op that names it), sorted by the
-    /// first then the second; the second halves are the preds.
+    /// Every entry's preds, in entry order.
     preds: Vec<IdRef>,
     /// Per actor: where its next entry is.
     cursor: Vec<usize>,
@@ -50,79 +34,14 @@ pub struct DocumentViews<'a> {
     view: ChangeView<'a>,
 }
 
-/// (actor, counter): the order the entries are in.
-fn by_actor(id: &IdRef) -> (u32, u64) {
-    (id.actor, id.counter)
-}
-
-/// (actor, counter) and (counter, actor), the latter op id order (which is
-/// Automerge's pred order when the actor table is sorted), packed into one
-/// word each, which sorts faster: this pass takes counters below 2^40 and
-/// actors below 2^24.
-const COUNTER_BITS: u32 = 40;
-const ACTOR_BITS: u32 = 24;
-
-fn fits(id: &IdRef) -> bool {
-    id.counter >> COUNTER_BITS == 0 && id.actor >> ACTOR_BITS == 0
-}
-
-fn actor_key(id: &IdRef) -> u64 {
-    (u64::from(id.actor) << COUNTER_BITS) | id.counter
-}
-
-fn counter_key(id: &IdRef) -> u64 {
-    (id.counter << ACTOR_BITS) | u64::from(id.actor)
-}
-
-/// Below this many ops, a second thread costs more than it saves.
-const PARALLEL_FROM: usize = 1 << 14;
-
 impl<'a> DocumentViews<'a> {
-    /// Sorts the ops by id and matches each successor with its op.
+    /// Groups the ops by id and matches each successor with its op.
     pub fn new(doc: &'a DocumentChunk<'a>) -> Result<Self> {
         // Pred order by index is Automerge's order only on a sorted table.
         if doc.actors.windows(2).any(|w| w.first() >= w.last()) {
             return Err(Unvouched);
         }
-        let mut entries: Vec<Entry> = Vec::with_capacity(doc.ops.len() + doc.succ.len());
-        let mut pairs: Vec<(IdRef, IdRef, u32)> = Vec::with_capacity(doc.succ.len());
-        for (row, op) in doc.ops.iter().enumerate() {
-            entries.push(Entry {
-                id: op.id,
-                row: row as u32,
-                delete: false,
-                pred_at: 0,
-                pred_len: 0,
-            });
-            for s in doc.succ_of(op) {
-                pairs.push((*s, op.id, row as u32));
-            }
-        }
-        if !entries.iter().all(|e| fits(&e.id)) || !pairs.iter().all(|(s, _, _)| fits(s)) {
-            return Err(Unvouched);
-        }
-        let sort_entries =
-            |entries: &mut Vec<Entry>| entries.sort_unstable_by_key(|e| actor_key(&e.id));
-        let sort_pairs = |pairs: &mut Vec<(IdRef, IdRef, u32)>| {
-            pairs.sort_unstable_by_key(|(s, p, _)| (actor_key(s), counter_key(p)))
-        };
-        match entries.len() < PARALLEL_FROM {
-            true => {
-                sort_entries(&mut entries);
-                sort_pairs(&mut pairs);
-            }
-            false => std::thread::scope(|s| {
-                s.spawn(|| sort_pairs(&mut pairs));
-                sort_entries(&mut entries);
-            }),
-        }
-        if entries.windows(2).any(|w| match w {
-            [a, b] => a.id == b.id,
-            _ => false,
-        }) {
-            return Err(Unvouched);
-        }
-        let preds = attach_preds(&mut entries, &pairs)?;
+        let (entries, preds) = group(doc)?;
         let mut cursor = vec![usize::MAX; doc.actors.len()];
         for (i, e) in entries.iter().enumerate().rev() {
             *cursor.get_mut(e.id.actor as usize).ok_or(Unvouched)? = i;
@@ -227,71 +146,4 @@ impl<'a> DocumentViews<'a> {
         }
         Ok(())
     }
-}
-
-/// Gives each entry its preds, and adds an entry for each delete: a
-/// successor that names no op. `entries` and `pairs` are sorted by
-/// (actor, counter); the entries stay so.
-fn attach_preds(entries: &mut Vec<Entry>, pairs: &[(IdRef, IdRef, u32)]) -> Result<Vec<IdRef>> {
-    let preds: Vec<IdRef> = pairs.iter().map(|(_, p, _)| *p).collect();
-    let mut deletes: Vec<Entry> = Vec::new();
-    let mut e = 0;
-    let mut j = 0;
-    while let Some((target, _, _)) = pairs.get(j) {
-        let mut end = j + 1;
-        let mut first_row = pairs.get(j).map_or(u32::MAX, |p| p.2);
-        while let Some((t, _, row)) = pairs.get(end) {
-            if t != target {
-                break;
-            }
-            first_row = first_row.min(*row);
-            end += 1;
-        }
-        while entries
-            .get(e)
-            .is_some_and(|x| by_actor(&x.id) < by_actor(target))
-        {
-            e += 1;
-        }
-        let (pred_at, pred_len) = (j as u32, (end - j) as u32);
-        match entries.get_mut(e) {
-            Some(x) if x.id == *target => {
-                if pairs
-                    .get(j..end)
-                    .is_some_and(|g| g.iter().any(|(_, p, _)| p == target))
-                {
-                    // An op that is its own successor.
-                    return Err(Unvouched);
-                }
-                x.pred_at = pred_at;
-                x.pred_len = pred_len;
-            }
-            _ => deletes.push(Entry {
-                id: *target,
-                row: first_row,
-                delete: true,
-                pred_at,
-                pred_len,
-            }),
-        }
-        j = end;
-    }
-    if !deletes.is_empty() {
-        *entries = merge(std::mem::take(entries), deletes);
-    }
-    Ok(preds)
-}
-
-/// Two runs sorted by (actor, counter), with no id in both, as one.
-fn merge(a: Vec<Entry>, b: Vec<Entry>) -> Vec<Entry> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let mut b = b.into_iter().peekable();
-    for x in a {
-        while let Some(y) = b.next_if(|y| by_actor(&y.id) < by_actor(&x.id)) {
-            out.push(y);
-        }
-        out.push(x);
-    }
-    out.extend(b);
-    out
 }

@@ -13,6 +13,7 @@ mod columns;
 pub mod document;
 pub mod document_changes;
 pub mod document_decode;
+mod document_group;
 pub mod document_views;
 
 pub use change_chunk::{decode_automerge_change, AutomergeChange};
