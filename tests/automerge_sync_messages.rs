@@ -149,9 +149,77 @@ fn hostile_messages_get_typed_errors() {
         have: vec![Default::default()],
         changes: vec![vec![1, 2, 3]],
         flags: Some(4),
+        extension: 0,
     }
     .encode();
     for cut in 0..good.len() - 3 {
         assert!(Message::decode(&good[..cut]).is_err(), "cut at {cut}");
     }
+}
+
+/// mergedb's extension (SPEC.md §4B) rides after the flags, where automerge
+/// 0.12 reads nothing: a message that carries it decodes in automerge to the
+/// same message as without it, and an automerge peer syncs on it as ever.
+#[test]
+fn automerge_ignores_mergedbs_extension() {
+    use mergedb::format::sync::EXT_ANCESTORS;
+    let mut rng = Rng::new(7);
+    let sorted = |mut h: Vec<ChangeHash>| {
+        h.sort_unstable();
+        h
+    };
+    let mut message = Message {
+        version: Version::V2,
+        heads: sorted(random_hashes(&mut rng, 2)),
+        need: sorted(random_hashes(&mut rng, 3)),
+        have: vec![Default::default()],
+        changes: vec![],
+        flags: Some(4),
+        extension: EXT_ANCESTORS,
+    };
+    let with = message.encode();
+    assert_eq!(Message::decode(&with).unwrap(), message);
+    message.extension = 0;
+    let without = message.encode();
+    assert_ne!(with, without);
+    let theirs = automerge::sync::Message::decode(&with).unwrap();
+    assert_eq!(
+        theirs.encode(),
+        without,
+        "automerge reads the extension as nothing"
+    );
+    // Whatever else follows the flags is ignored here too, as automerge does.
+    let mut odd = without.clone();
+    odd.extend_from_slice(&[3, b'X', b'Y', b'Z', 9]);
+    assert_eq!(Message::decode(&odd).unwrap().extension, 0);
+
+    // A mergedb peer that asks with the extension syncs with automerge.
+    let mut md =
+        mergedb::engine::Document::with_actor(mergedb::format::ActorId::new(&[1; 16]).unwrap());
+    let mut am = automerge::AutoCommit::new();
+    for i in 0..20 {
+        use automerge::transaction::Transactable;
+        am.put(automerge::ROOT, "k", i as i64).unwrap();
+        am.commit();
+    }
+    let (mut ms, mut ams) = (mergedb::engine::SyncState::new(), State::new());
+    for _ in 0..20 {
+        let mut quiet = true;
+        if let Some(m) = md.generate_sync_message(&mut ms) {
+            let m = automerge::sync::Message::decode(&m.encode()).unwrap();
+            am.sync().receive_sync_message(&mut ams, m).unwrap();
+            quiet = false;
+        }
+        if let Some(m) = am.sync().generate_sync_message(&mut ams) {
+            md.receive_sync_message(&mut ms, Message::decode(&m.encode()).unwrap())
+                .unwrap();
+            quiet = false;
+        }
+        if quiet {
+            break;
+        }
+    }
+    let heads: Vec<[u8; 32]> = am.get_heads().iter().map(|h| h.0).collect();
+    let ours: Vec<[u8; 32]> = md.heads().iter().map(|h| h.0).collect();
+    assert_eq!(ours, heads);
 }

@@ -114,6 +114,7 @@ fn a_bad_message_changes_nothing() {
         have: vec![],
         changes: vec![vec![0xde, 0xad]],
         flags: None,
+        extension: 0,
     };
     assert!(store.receive_sync_message(&id, b"peer", m).is_err());
     assert_eq!(store.doc(&id).unwrap().heads().unwrap(), vec![]);

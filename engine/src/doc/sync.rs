@@ -10,7 +10,9 @@
 //! Automerge's hashes, so this syncs with any automerge 0.12 peer.
 
 use crate::{Applied, Document, EngineError};
-use mergedb_format::sync::{decode_sync_state, encode_sync_state, Bloom, Have, Message, Version};
+use mergedb_format::sync::{
+    decode_sync_state, encode_sync_state, Bloom, Have, Message, Version, EXT_ANCESTORS,
+};
 use mergedb_format::{ChangeHash, DecodeError};
 use std::collections::{BTreeSet, HashSet};
 
@@ -35,6 +37,9 @@ pub struct SyncState {
     pub have_responded: bool,
     /// The peer sent the flags section: it takes V2 messages.
     pub peer_v2: bool,
+    /// The peer's last message asked for its needs with their ancestors
+    /// (mergedb's extension, `EXT_ANCESTORS`).
+    pub their_ancestors: bool,
 }
 
 impl SyncState {
@@ -128,12 +133,16 @@ impl Document {
         &self,
         have: &[Have],
         need: &[ChangeHash],
+        ancestors_of_need: Option<&[ChangeHash]>,
     ) -> Result<Vec<ChangeHash>, EngineError> {
-        let need: Vec<ChangeHash> = need
+        let mut need: Vec<ChangeHash> = need
             .iter()
             .filter(|h| self.has_change(h))
             .copied()
             .collect();
+        if let Some(their_heads) = ancestors_of_need.filter(|_| !need.is_empty()) {
+            need = self.missing_ancestors(&need, their_heads)?;
+        }
         if have.is_empty() {
             return Ok(need);
         }
@@ -175,6 +184,30 @@ impl Document {
         Ok(out)
     }
 
+    /// `need` and every ancestor of it that the peer's heads (those known
+    /// here) do not cover, in history order: what a peer that asks with
+    /// `EXT_ANCESTORS` lacks on the way to `need`, whatever its filter said.
+    fn missing_ancestors(
+        &self,
+        need: &[ChangeHash],
+        their_heads: &[ChangeHash],
+    ) -> Result<Vec<ChangeHash>, EngineError> {
+        let known: Vec<ChangeHash> = their_heads
+            .iter()
+            .filter(|h| self.has_change(h))
+            .copied()
+            .collect();
+        let theirs = self.history.ancestors(&known)?;
+        let wanted = self.history.ancestors(need)?;
+        Ok(wanted
+            .iter()
+            .zip(&theirs)
+            .enumerate()
+            .filter(|(_, (w, t))| **w && !**t)
+            .map(|(i, _)| self.history.hash(i as u32))
+            .collect())
+    }
+
     /// The next message for the peer `state` describes, or `None` when there
     /// is nothing to tell it. As automerge 0.12 does, a peer that sent the
     /// flags section gets V2 messages: the whole document (one document
@@ -204,6 +237,7 @@ impl Document {
                     have: vec![Have::default()],
                     changes: Vec::new(),
                     flags: Some(SUPPORTS_SYNC_RESET),
+                    extension: 0,
                 });
             }
         }
@@ -220,6 +254,13 @@ impl Document {
         state.last_sent_heads.clone_from(&heads);
         state.sent_hashes.extend(hashes);
         state.in_flight = true;
+        // Asking for the ancestors of what is needed costs an automerge peer
+        // nothing (it ignores the extension) and bounds the round trips a
+        // Bloom filter's false positives can cause between mergedb peers.
+        let extension = match need.is_empty() {
+            true => 0,
+            false => EXT_ANCESTORS,
+        };
         Some(Message {
             version,
             heads,
@@ -227,6 +268,7 @@ impl Document {
             have,
             changes,
             flags: Some(SUPPORTS_SYNC_RESET),
+            extension,
         })
     }
 
@@ -239,8 +281,12 @@ impl Document {
         if state.their_heads.as_ref().is_some_and(|h| h.is_empty()) && state.peer_v2 {
             return Some(self.whole_document());
         }
+        let ancestors = match state.their_ancestors {
+            true => Some(state.their_heads.as_deref().unwrap_or_default()),
+            false => None,
+        };
         let hashes: Vec<ChangeHash> = self
-            .hashes_to_send(have, need)
+            .hashes_to_send(have, need, ancestors)
             .ok()?
             .into_iter()
             .filter(|h| !state.sent_hashes.contains(h))
@@ -345,6 +391,7 @@ impl Document {
             state.shared_heads.sort_unstable();
             state.shared_heads.dedup();
         }
+        state.their_ancestors = msg.extension & EXT_ANCESTORS != 0;
         state.their_have = Some(msg.have);
         state.their_heads = Some(msg.heads);
         state.their_need = Some(msg.need);

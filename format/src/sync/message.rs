@@ -10,9 +10,12 @@
 //! | have | uLEB count; each: last sync (count, hashes) and a uLEB-length bloom filter |
 //! | changes | uLEB count; each a uLEB length and that many bytes (change chunks, or in V2 one document chunk) |
 //! | flags | optional: uLEB length, then bytes; a byte with `80` set carries flag bits in its low 7 |
+//! | extension | optional, mergedb's own: uLEB length, `4d 44 42` ("MDB"), then one byte of extension bits |
 //!
-//! Bytes after the flags are ignored, as automerge ignores them. The changes
-//! are kept as the bytes that came, for the engine to verify.
+//! automerge ignores every byte after the flags, so mergedb peers say more
+//! there (the extension, SPEC.md §4B) and automerge peers never see it.
+//! Whatever else follows the flags is ignored, as automerge ignores it. The
+//! changes are kept as the bytes that came, for the engine to verify.
 
 use super::bloom::Bloom;
 use crate::reader::{write_uleb, Reader};
@@ -62,6 +65,30 @@ pub struct Message {
     /// The flag bits (`SYNC_RESET` 1, `READ_ONLY` 2, `SUPPORTS_SYNC_RESET`
     /// 4), if the flags section was sent: sending it says V2 is understood.
     pub flags: Option<u8>,
+    /// mergedb's extension bits (`EXT_ANCESTORS` 1), after the flags; 0 when
+    /// absent, as from any automerge peer. Written only with a flags section.
+    pub extension: u8,
+}
+
+/// The extension's tag: "MDB".
+const EXT_TAG: &[u8] = b"MDB";
+
+/// Extension bit: the sender asks for each hash it needs together with every
+/// ancestor of it that the sender's heads do not cover (SPEC.md §6A), so that
+/// a Bloom filter full of false positives costs one round trip, not one per
+/// change withheld.
+pub const EXT_ANCESTORS: u8 = 1;
+
+/// The extension bits of what follows the flags: anything that is not a
+/// whole extension section is ignored, as automerge ignores it.
+fn read_extension(r: &mut Reader<'_>) -> u8 {
+    match r.len_prefixed("the extension") {
+        Ok(bytes) => match bytes.strip_prefix(EXT_TAG) {
+            Some([bits, ..]) => *bits,
+            _ => 0,
+        },
+        Err(_) => 0,
+    }
 }
 
 fn hashes(r: &mut Reader<'_>, field: &'static str) -> Result<Vec<ChangeHash>> {
@@ -128,6 +155,10 @@ impl Message {
                 )
             }
         };
+        let extension = match (flags, r.remaining()) {
+            (Some(_), 1..) => read_extension(&mut r),
+            _ => 0,
+        };
         Ok(Message {
             version,
             heads,
@@ -135,6 +166,7 @@ impl Message {
             have,
             changes,
             flags,
+            extension,
         })
     }
 
@@ -162,6 +194,11 @@ impl Message {
         if let Some(flags) = self.flags {
             // The old V2 byte first, for peers that read flags a byte each.
             out.extend_from_slice(&[2, 0x02, 0x80 | (flags & 0x7f)]);
+            if self.extension != 0 {
+                write_uleb(&mut out, EXT_TAG.len() as u64 + 1);
+                out.extend_from_slice(EXT_TAG);
+                out.push(self.extension);
+            }
         }
         out
     }

@@ -7,4 +7,4 @@ pub mod bloom;
 pub mod message;
 
 pub use bloom::Bloom;
-pub use message::{decode_sync_state, encode_sync_state, Have, Message, Version};
+pub use message::{decode_sync_state, encode_sync_state, Have, Message, Version, EXT_ANCESTORS};
