@@ -58,6 +58,25 @@ fn the_first_5000_keystrokes_of_automerge_paper_go_both_ways() {
     both_ways(Some(5_000));
 }
 
+/// Enough keystrokes (past 2^13 op rows) for the document decoder to read its
+/// op columns on two threads: the one-pass load gives what the
+/// change-by-change reference gives.
+#[test]
+fn a_document_decoded_on_two_threads_loads_as_the_reference_does() {
+    let (mut am, text) = automerge_paper(Some(20_000));
+    let saved = am.save();
+    let actor = ActorId::new(&[2]).unwrap();
+    let fast = Document::load_automerge_one_pass(&saved, actor)
+        .unwrap()
+        .expect("the one-pass load takes automerge's save");
+    let reference = Document::load_automerge_reference(&saved, actor).unwrap();
+    assert_eq!(fast.heads(), reference.heads());
+    assert_eq!(fast.to_json(), reference.to_json());
+    let (_, id) = fast.get(&ObjId::Root, "text").unwrap().unwrap();
+    assert_eq!(fast.text(&id).unwrap(), text);
+    fast.check();
+}
+
 #[test]
 #[ignore = "long in a debug build: cargo test --release --test automerge_documents -- --ignored"]
 fn automerge_paper_saved_by_automerge_loads_and_saves_back() {

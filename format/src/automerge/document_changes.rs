@@ -49,15 +49,16 @@ impl Ids<'_> {
 fn all_ops(doc: &DocumentChunk<'_>) -> Result<Vec<(IdRef, Op)>> {
     let ids = Ids { actors: doc.actors };
     let mut row_of: HashMap<(u32, u64), usize> = HashMap::with_capacity(doc.ops.len());
-    for (row, op) in doc.ops.iter().enumerate() {
-        if row_of.insert((op.id.actor, op.id.counter), row).is_some() {
+    for (row, id) in doc.ids.iter().enumerate() {
+        if row_of.insert((id.actor, id.counter), row).is_some() {
             return Err(bad(format!("op {row}: its id is another op's too")));
         }
     }
     let mut ops: Vec<(IdRef, Op)> = doc
         .ops
         .iter()
-        .map(|op| {
+        .zip(&doc.ids)
+        .map(|(op, id)| {
             let action = op.action.to_owned();
             let o = Op {
                 obj: ids.obj(op.obj),
@@ -66,13 +67,13 @@ fn all_ops(doc: &DocumentChunk<'_>) -> Result<Vec<(IdRef, Op)>> {
                 action,
                 pred: Vec::new(),
             };
-            (op.id, o)
+            (*id, o)
         })
         .collect();
     let mut deletes: HashMap<(u32, u64), usize> = HashMap::new();
-    for (row, op) in doc.ops.iter().enumerate() {
-        let me = ids.op_id(op.id);
-        for s in doc.succ_of(op) {
+    for (row, (op, id)) in doc.ops.iter().zip(&doc.ids).enumerate() {
+        let me = ids.op_id(*id);
+        for s in doc.succ_of(row) {
             let target = match row_of.get(&(s.actor, s.counter)) {
                 Some(t) => *t,
                 None => match deletes.get(&(s.actor, s.counter)) {

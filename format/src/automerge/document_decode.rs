@@ -3,14 +3,13 @@
 //! and decoded into rows that borrow their keys and values from the
 //! columns. Turning the rows back into changes is `document_changes`.
 
-use super::change_chunk::{max_rows, scalar_ref};
+use super::change_chunk::max_rows;
 use super::chunk::{inflate, Chunk, ChunkKind, MAX_INFLATED};
-use super::columns::{
-    read_column_meta, BoolColumn, ColumnSpec, DeltaColumn, RawColumn, StrColumn, UintColumn,
-};
+use super::columns::{read_column_meta, ColumnSpec, DeltaColumn, RawColumn, StrColumn, UintColumn};
+use super::document_ops::read_ops;
 use crate::reader::Reader;
-use crate::snapshot::{ActionView, IdRef, KeyRef, ValueRef};
-use crate::{ActorId, ChangeHash, DecodeError, ObjType};
+use crate::snapshot::{ActionView, IdRef, KeyRef};
+use crate::{ActorId, ChangeHash, DecodeError};
 use std::borrow::Cow;
 
 type Result<T> = std::result::Result<T, DecodeError>;
@@ -37,25 +36,19 @@ pub struct DocChange<'a> {
     pub extra: &'a [u8],
 }
 
-/// One op's row.
+/// One op's row: what it does. Its id and successors are the chunk's
+/// `id` and `succ_of` at its row.
 #[derive(Clone, Copy, Debug)]
 pub struct DocOp<'a> {
-    /// Its id.
-    pub id: IdRef,
     /// Its object: `None` for the root.
     pub obj: Option<IdRef>,
     /// Its key.
     pub key: KeyRef<'a>,
     /// Whether it inserts.
     pub insert: bool,
-    /// What it does.
     /// What it does: never a delete, which a document chunk does not hold
     /// (the decoder refuses one).
     pub action: ActionView<'a>,
-    /// Its successors: `succ[succ_at..succ_at + succ_len]` of the document.
-    pub succ_at: u32,
-    /// How many successors it has.
-    pub succ_len: u32,
 }
 
 /// A document chunk, parsed and its checksum verified, with its columns
@@ -87,16 +80,29 @@ pub struct DocumentChunk<'a> {
     pub deps: Vec<u32>,
     /// The ops, in document order.
     pub ops: Vec<DocOp<'a>>,
-    /// Every op's successors, one after another.
+    /// Each op's id, by row.
+    pub ids: Vec<IdRef>,
+    /// Where each row's successors start in `succ`, and after the last row
+    /// where they end: one more entry than rows, ascending.
+    pub succ_start: Vec<u32>,
+    /// Every op's successors, one row after another.
     pub succ: Vec<IdRef>,
 }
 
 impl DocumentChunk<'_> {
-    /// The successors of `op`.
-    pub fn succ_of(&self, op: &DocOp<'_>) -> &[IdRef] {
-        let at = op.succ_at as usize;
+    /// The id of the op at `row`.
+    pub fn id(&self, row: usize) -> Option<IdRef> {
+        self.ids.get(row).copied()
+    }
+
+    /// The successors of the op at `row`.
+    pub fn succ_of(&self, row: usize) -> &[IdRef] {
+        let (Some(from), Some(to)) = (self.succ_start.get(row), self.succ_start.get(row + 1))
+        else {
+            return &[];
+        };
         self.succ
-            .get(at..at + op.succ_len as usize)
+            .get(*from as usize..*to as usize)
             .unwrap_or_default()
     }
 
@@ -162,14 +168,16 @@ impl DocumentColumns<'_> {
     pub fn rows(&self) -> Result<DocumentChunk<'_>> {
         let n = self.actors.len();
         let (changes, deps) = read_changes(&self.change_cols, n, self.max, self.base)?;
-        let (ops, succ) = read_ops(&self.op_cols, n, self.max, self.base)?;
+        let (ops, ids) = read_ops(&self.op_cols, n, self.max, self.base)?;
         Ok(DocumentChunk {
             actors: &self.actors,
             heads: &self.heads,
             changes,
             deps,
             ops,
-            succ,
+            ids: ids.ids,
+            succ_start: ids.succ_start,
+            succ: ids.succ,
         })
     }
 }
@@ -221,20 +229,26 @@ fn read_data<'c>(
     Ok(out)
 }
 
-fn col<'a>(cols: &'a [(u32, Cow<'_, [u8]>)], spec: u32) -> &'a [u8] {
+pub(super) fn col<'a>(cols: &'a [(u32, Cow<'_, [u8]>)], spec: u32) -> &'a [u8] {
     cols.iter()
         .find(|(s, _)| *s == spec)
         .map_or(&[][..], |(_, d)| &d[..])
 }
 
-fn bad(base: usize, what: &str, row: usize, detail: &str) -> DecodeError {
+pub(super) fn bad(base: usize, what: &str, row: usize, detail: &str) -> DecodeError {
     DecodeError::BadColumn {
         offset: base,
         detail: format!("{what} {row}: {detail}"),
     }
 }
 
-fn actor_index(v: Option<u64>, n: usize, what: &str, row: usize, base: usize) -> Result<u32> {
+pub(super) fn actor_index(
+    v: Option<u64>,
+    n: usize,
+    what: &str,
+    row: usize,
+    base: usize,
+) -> Result<u32> {
     match v {
         Some(a) if a < n as u64 => Ok(a as u32),
         Some(a) => Err(bad(
@@ -247,7 +261,7 @@ fn actor_index(v: Option<u64>, n: usize, what: &str, row: usize, base: usize) ->
     }
 }
 
-fn counter(v: Option<i64>, what: &str, row: usize, base: usize) -> Result<u64> {
+pub(super) fn counter(v: Option<i64>, what: &str, row: usize, base: usize) -> Result<u64> {
     v.and_then(|c| u64::try_from(c).ok())
         .ok_or_else(|| bad(base, what, row, "a missing or negative counter"))
 }
@@ -321,176 +335,4 @@ fn read_changes<'a>(
         });
     }
     Ok((out, all_deps))
-}
-
-/// The op rows, and their successors.
-fn read_ops<'a>(
-    cols: &'a [(u32, Cow<'_, [u8]>)],
-    n_actors: usize,
-    max: usize,
-    base: usize,
-) -> Result<(Vec<DocOp<'a>>, Vec<IdRef>)> {
-    let mut c = OpCols::new(cols, max);
-    // Room for every row at once: growing would copy and fault in the rows
-    // again. The count is bounded by the chunk's size.
-    let rows = UintColumn::count(col(cols, 0x42), max as u64, "the action column")? as usize;
-    let succs = UintColumn::count(col(cols, 0x81), max as u64, "the succ actor column")? as usize;
-    let mut ops = Vec::with_capacity(rows);
-    let mut succ = Vec::with_capacity(succs);
-    while let Some(action) = c.action.next()? {
-        let row = ops.len();
-        if row >= max {
-            return Err(bad(
-                base,
-                "op",
-                row,
-                "more ops than the chunk's size allows",
-            ));
-        }
-        ops.push(c.op(row, action, n_actors, base, &mut succ)?);
-    }
-    Ok((ops, succ))
-}
-
-struct OpCols<'a> {
-    obj_a: UintColumn<'a>,
-    obj_c: UintColumn<'a>,
-    key_a: UintColumn<'a>,
-    key_c: DeltaColumn<'a>,
-    key_s: StrColumn<'a>,
-    id_a: UintColumn<'a>,
-    id_c: DeltaColumn<'a>,
-    insert: BoolColumn<'a>,
-    action: UintColumn<'a>,
-    meta: UintColumn<'a>,
-    raw: RawColumn<'a>,
-    succ_n: UintColumn<'a>,
-    succ_a: UintColumn<'a>,
-    succ_c: DeltaColumn<'a>,
-    expand: BoolColumn<'a>,
-    mark: StrColumn<'a>,
-    /// The most rows (and successors of one op) the chunk may declare.
-    max: usize,
-}
-
-impl<'a> OpCols<'a> {
-    fn new(cols: &'a [(u32, Cow<'_, [u8]>)], max: usize) -> Self {
-        OpCols {
-            obj_a: UintColumn::new(col(cols, 0x01), "the obj actor column"),
-            obj_c: UintColumn::new(col(cols, 0x02), "the obj counter column"),
-            key_a: UintColumn::new(col(cols, 0x11), "the key actor column"),
-            key_c: DeltaColumn::new(col(cols, 0x13), "the key counter column"),
-            key_s: StrColumn::new(col(cols, 0x15), "the key string column"),
-            id_a: UintColumn::new(col(cols, 0x21), "the id actor column"),
-            id_c: DeltaColumn::new(col(cols, 0x23), "the id counter column"),
-            insert: BoolColumn::new(col(cols, 0x34), "the insert column"),
-            action: UintColumn::new(col(cols, 0x42), "the action column"),
-            meta: UintColumn::new(col(cols, 0x56), "the value metadata column"),
-            raw: RawColumn::new(col(cols, 0x57)),
-            succ_n: UintColumn::new(col(cols, 0x80), "the succ count column"),
-            succ_a: UintColumn::new(col(cols, 0x81), "the succ actor column"),
-            succ_c: DeltaColumn::new(col(cols, 0x83), "the succ counter column"),
-            expand: BoolColumn::new(col(cols, 0x94), "the expand column"),
-            mark: StrColumn::new(col(cols, 0xa5), "the mark name column"),
-            max,
-        }
-    }
-
-    fn op(
-        &mut self,
-        row: usize,
-        action: u64,
-        n: usize,
-        base: usize,
-        succ: &mut Vec<IdRef>,
-    ) -> Result<DocOp<'a>> {
-        let id = |a: Option<u64>, c: Option<i64>| -> Result<IdRef> {
-            Ok(IdRef {
-                actor: actor_index(a, n, "op", row, base)?,
-                counter: counter(c, "op", row, base)?,
-            })
-        };
-        let obj = match (self.obj_a.next()?, self.obj_c.next()?) {
-            (None, None) => None,
-            (a, Some(c)) => Some(id(a, i64::try_from(c).ok())?),
-            (Some(_), None) => return Err(bad(base, "op", row, "an obj actor without a counter")),
-        };
-        let (ka, kc, ks) = (self.key_a.next()?, self.key_c.next()?, self.key_s.next()?);
-        let key = match (ks, kc) {
-            (Some(s), None) => KeyRef::Map(s),
-            (None, Some(0)) => KeyRef::Head,
-            (None, Some(c)) => KeyRef::Elem(id(ka, Some(c))?),
-            _ => {
-                return Err(bad(
-                    base,
-                    "op",
-                    row,
-                    "a key that is neither a string nor an element",
-                ))
-            }
-        };
-        let op_id = id(self.id_a.next()?, self.id_c.next()?)?;
-        let insert = self.insert.next()?;
-        let meta = self.meta.next()?.unwrap_or(0);
-        let raw = self.raw.take(meta >> 4)?;
-        let value = scalar_ref(meta, raw, base).map_err(|d| bad(base, "op", row, &d))??;
-        let (expand, mark) = (self.expand.next()?, self.mark.next()?);
-        let action = match (action, value) {
-            (7, value) => match mark {
-                Some(name) => ActionView::MarkBegin {
-                    name,
-                    value,
-                    expand,
-                },
-                None => ActionView::MarkEnd { expand },
-            },
-            (0, _) => ActionView::Make(ObjType::Map),
-            (1, v) => ActionView::Put(v),
-            (2, _) => ActionView::Make(ObjType::List),
-            (4, _) => ActionView::Make(ObjType::Text),
-            (5, ValueRef::Int(by) | ValueRef::Counter(by)) => ActionView::Increment(by),
-            (5, ValueRef::Uint(by)) => ActionView::Increment(
-                i64::try_from(by).map_err(|_| bad(base, "op", row, "an increment past i64"))?,
-            ),
-            (3, _) => {
-                return Err(bad(
-                    base,
-                    "op",
-                    row,
-                    "a delete, which a document does not hold",
-                ))
-            }
-            (a, _) => {
-                return Err(DecodeError::Unsupported {
-                    offset: base,
-                    what: format!(
-                        "op {row}: action {a} (tables and others mergedb does not model yet)"
-                    ),
-                })
-            }
-        };
-        let k = self.succ_n.next()?.unwrap_or(0);
-        let succ_at = succ.len() as u32;
-        if succ.len() as u64 + k > self.max as u64 {
-            return Err(bad(
-                base,
-                "op",
-                row,
-                "more successors than the chunk's size allows",
-            ));
-        }
-        for _ in 0..k {
-            let s = id(self.succ_a.next()?, self.succ_c.next()?)?;
-            succ.push(s);
-        }
-        Ok(DocOp {
-            id: op_id,
-            obj,
-            key,
-            insert,
-            action,
-            succ_at,
-            succ_len: (succ.len() as u32).wrapping_sub(succ_at),
-        })
-    }
 }

@@ -70,40 +70,21 @@ const SLACK: usize = 4;
 const EMPTY: u32 = u32::MAX;
 const DELETE: u32 = 1 << 31;
 
-/// The ops' ids and successor counts, copied out of the rows: the rows are
-/// large, and each pass over them would stream all of them from memory.
-struct Compact {
-    ids: Vec<IdRef>,
-    succ_len: Vec<u32>,
-}
-
 /// The grouping by slots; `None` where the counters are too sparse.
 pub(super) fn group_dense(doc: &DocumentChunk<'_>) -> Option<Result<Grouped>> {
     let n = doc.actors.len();
-    if doc.ops.len() >= DELETE as usize {
+    if doc.ids.len() >= DELETE as usize {
         return None;
     }
     let mut top = vec![0u64; n];
-    let mut compact = Compact {
-        ids: Vec::with_capacity(doc.ops.len()),
-        succ_len: Vec::with_capacity(doc.ops.len()),
-    };
-    let mut all_fit = doc.succ.iter().all(fits);
-    for op in &doc.ops {
-        all_fit &= fits(&op.id);
-        let t = top.get_mut(op.id.actor as usize)?;
-        *t = (*t).max(op.id.counter);
-        compact.ids.push(op.id);
-        compact.succ_len.push(op.succ_len);
-    }
-    for id in &doc.succ {
+    for id in doc.ids.iter().chain(&doc.succ) {
         let t = top.get_mut(id.actor as usize)?;
         *t = (*t).max(id.counter);
     }
-    if !all_fit {
+    if !doc.ids.iter().chain(&doc.succ).all(fits) {
         return Some(Err(Unvouched));
     }
-    let room = (doc.ops.len() + doc.succ.len()).saturating_mul(SLACK) + 64;
+    let room = (doc.ids.len() + doc.succ.len()).saturating_mul(SLACK) + 64;
     // base[a]: actor a's slot for counter 0; base[n]: the slot count.
     let mut base = Vec::with_capacity(n + 1);
     let mut total = 0usize;
@@ -115,7 +96,7 @@ pub(super) fn group_dense(doc: &DocumentChunk<'_>) -> Option<Result<Grouped>> {
         }
     }
     base.push(total);
-    Some(scatter(&compact, &doc.succ, &base))
+    Some(scatter(doc, &base))
 }
 
 fn slot(base: &[usize], id: &IdRef) -> Result<usize> {
@@ -123,31 +104,22 @@ fn slot(base: &[usize], id: &IdRef) -> Result<usize> {
     Ok(b + id.counter as usize)
 }
 
-/// Each op with its successors: the rows' successor ranges follow one
-/// another, in row order.
+/// Each op's row and id, with its successors.
 fn with_succ<'s>(
-    compact: &'s Compact,
-    succ: &'s [IdRef],
+    doc: &'s DocumentChunk<'_>,
 ) -> impl Iterator<Item = (usize, IdRef, &'s [IdRef])> + 's {
-    let mut at = 0usize;
-    compact
-        .ids
+    doc.ids
         .iter()
-        .zip(&compact.succ_len)
         .enumerate()
-        .map(move |(row, (id, len))| {
-            let end = at + *len as usize;
-            let s = succ.get(at..end).unwrap_or_default();
-            at = end;
-            (row, *id, s)
-        })
+        .map(|(row, id)| (row, *id, doc.succ_of(row)))
 }
 
 /// Fills each id's slot, then reads the slots in order.
-fn scatter(compact: &Compact, succ: &[IdRef], base: &[usize]) -> Result<Grouped> {
+fn scatter(doc: &DocumentChunk<'_>, base: &[usize]) -> Result<Grouped> {
+    let succ = &doc.succ;
     let total = base.last().copied().unwrap_or(0);
     let mut rows = vec![EMPTY; total];
-    for (row, id) in compact.ids.iter().enumerate() {
+    for (row, id) in doc.ids.iter().enumerate() {
         let s = rows.get_mut(slot(base, id)?).ok_or(Unvouched)?;
         if *s != EMPTY {
             // An id twice.
@@ -157,7 +129,7 @@ fn scatter(compact: &Compact, succ: &[IdRef], base: &[usize]) -> Result<Grouped>
     }
     // Successors per slot, then where each slot's preds start.
     let mut start = vec![0u32; total + 1];
-    for (row, id, succ) in with_succ(compact, succ) {
+    for (row, id, succ) in with_succ(doc) {
         for s in succ {
             if *s == id {
                 // An op that is its own successor.
@@ -184,14 +156,14 @@ fn scatter(compact: &Compact, succ: &[IdRef], base: &[usize]) -> Result<Grouped>
         succ.len()
     ];
     let mut fill = start.clone();
-    for (_, id, succ) in with_succ(compact, succ) {
+    for (_, id, succ) in with_succ(doc) {
         for s in succ {
             let f = fill.get_mut(slot(base, s)?).ok_or(Unvouched)?;
             *preds.get_mut(*f as usize).ok_or(Unvouched)? = id;
             *f += 1;
         }
     }
-    let mut entries = Vec::with_capacity(compact.ids.len() + succ.len().min(compact.ids.len()));
+    let mut entries = Vec::with_capacity(doc.ids.len() + succ.len().min(doc.ids.len()));
     for (actor, pair) in base.windows(2).enumerate() {
         let [from, to] = pair else { continue };
         for (counter, at) in (*from..*to).enumerate() {
@@ -230,21 +202,21 @@ const PARALLEL_FROM: usize = 1 << 14;
 
 /// The grouping by sorting the ops, and the (successor, op) pairs.
 pub(super) fn group_sorted(doc: &DocumentChunk<'_>) -> Result<Grouped> {
-    if !doc.ops.iter().all(|op| fits(&op.id)) || !doc.succ.iter().all(fits) {
+    if !doc.ids.iter().chain(&doc.succ).all(fits) {
         return Err(Unvouched);
     }
-    let mut entries: Vec<Entry> = Vec::with_capacity(doc.ops.len() + doc.succ.len());
+    let mut entries: Vec<Entry> = Vec::with_capacity(doc.ids.len() + doc.succ.len());
     let mut pairs: Vec<(IdRef, IdRef, u32)> = Vec::with_capacity(doc.succ.len());
-    for (row, op) in doc.ops.iter().enumerate() {
+    for (row, id, succ) in with_succ(doc) {
         entries.push(Entry {
-            id: op.id,
+            id,
             row: row as u32,
             delete: false,
             pred_at: 0,
             pred_len: 0,
         });
-        for s in doc.succ_of(op) {
-            pairs.push((*s, op.id, row as u32));
+        for s in succ {
+            pairs.push((*s, id, row as u32));
         }
     }
     let sort_entries =
@@ -368,24 +340,24 @@ mod tests {
                 counter: next(spread * 2 + 2),
             };
             let mut ops = Vec::new();
+            let mut ids = Vec::new();
             let mut succ = Vec::new();
+            let mut succ_start = vec![0];
             for _ in 0..n_ops {
                 let op_id = id(&mut next);
-                let succ_at = succ.len() as u32;
                 for _ in 0..next(4) {
                     succ.push(match next(8) {
                         0 => op_id,
                         _ => id(&mut next),
                     });
                 }
+                ids.push(op_id);
+                succ_start.push(succ.len() as u32);
                 ops.push(DocOp {
-                    id: op_id,
                     obj: None,
                     key: KeyRef::Map("k"),
                     insert: false,
                     action: ActionView::Make(crate::ObjType::Map),
-                    succ_at,
-                    succ_len: succ.len() as u32 - succ_at,
                 });
             }
             let doc = DocumentChunk {
@@ -394,6 +366,8 @@ mod tests {
                 changes: Vec::new(),
                 deps: Vec::new(),
                 ops,
+                ids,
+                succ_start,
                 succ,
             };
             let sorted = group_sorted(&doc);

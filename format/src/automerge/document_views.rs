@@ -134,7 +134,10 @@ impl<'a> DocumentViews<'a> {
             }
             let (key, insert, action) = match e.delete {
                 true => match src.insert {
-                    true => (KeyRef::Elem(src.id), false, ActionView::Delete),
+                    true => {
+                        let elem = doc.id(e.row as usize).ok_or(Unvouched)?;
+                        (KeyRef::Elem(elem), false, ActionView::Delete)
+                    }
                     false => (src.key, false, ActionView::Delete),
                 },
                 false => (src.key, src.insert, src.action),

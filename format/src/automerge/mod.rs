@@ -14,6 +14,7 @@ pub mod document;
 pub mod document_changes;
 pub mod document_decode;
 mod document_group;
+mod document_ops;
 pub mod document_views;
 
 pub use change_chunk::{decode_automerge_change, AutomergeChange};
