@@ -31,6 +31,11 @@ pub struct SyncState {
     pub their_have: Option<Vec<Have>>,
     /// Changes sent this session, not to be sent again.
     pub sent_hashes: HashSet<ChangeHash>,
+    /// The heads of a whole document sent this session: every change of
+    /// their history counts as sent too (empty: none). A whole document is
+    /// every change, and recording each in `sent_hashes` cost more than
+    /// writing the document.
+    pub sent_whole: Vec<ChangeHash>,
     /// A message has gone out that the peer has not answered.
     pub in_flight: bool,
     /// At least one message has gone out this session.
@@ -40,7 +45,27 @@ pub struct SyncState {
     /// The peer's last message asked for its needs with their ancestors
     /// (mergedb's extension, `EXT_ANCESTORS`).
     pub their_ancestors: bool,
+    /// The last filter sent, while the shared heads and ours stay the same.
+    have_cache: HaveCache,
 }
+
+/// A filter sent, with the shared heads and our heads it was built at: the
+/// first messages of a sync all carry the same one, and on a large document
+/// building it costs a hash's probes per change. Not part of the state's
+/// value: two states that differ only here are equal.
+#[derive(Clone, Debug, Default)]
+struct HaveCache(Option<Box<CachedHave>>);
+
+/// The shared heads, our heads, and the filter built at them.
+type CachedHave = (Vec<ChangeHash>, Vec<ChangeHash>, Have);
+
+impl PartialEq for HaveCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for HaveCache {}
 
 impl SyncState {
     fn version(&self) -> Version {
@@ -49,6 +74,12 @@ impl SyncState {
             false => Version::V1,
         }
     }
+}
+
+/// What a message sends: these changes, or the whole document.
+enum Sending {
+    Hashes(Vec<ChangeHash>),
+    Whole,
 }
 
 /// The flag that asks the receiver to forget what it has sent.
@@ -128,12 +159,15 @@ impl Document {
 
     /// The hashes to send a peer that has `have` and asked for `need`: what
     /// none of its filters holds, everything that depends on those, and the
-    /// needed ones this document has.
+    /// needed ones this document has (with their missing ancestors, given
+    /// the peer's heads, when it asked with `EXT_ANCESTORS`). Only the needed
+    /// ones when `heads_covered`: every head of ours is one of the peer's.
     fn hashes_to_send(
         &self,
         have: &[Have],
         need: &[ChangeHash],
         ancestors_of_need: Option<&[ChangeHash]>,
+        heads_covered: bool,
     ) -> Result<Vec<ChangeHash>, EngineError> {
         let mut need: Vec<ChangeHash> = need
             .iter()
@@ -143,7 +177,10 @@ impl Document {
         if let Some(their_heads) = ancestors_of_need.filter(|_| !need.is_empty()) {
             need = self.missing_ancestors(&need, their_heads)?;
         }
-        if have.is_empty() {
+        if have.is_empty() || heads_covered {
+            // Heads of ours that are all the peer's: it has every change we
+            // have, and no filter would hold back one (the end of a sync of a
+            // large document, where the scan would cost a probe per change).
             return Ok(need);
         }
         let mut last_sync: Vec<ChangeHash> = have
@@ -208,6 +245,23 @@ impl Document {
             .collect())
     }
 
+    /// Our filter of the changes since the shared heads, with those heads.
+    fn have(&self, state: &mut SyncState, heads: &[ChangeHash]) -> Option<Have> {
+        if let Some(cached) = &state.have_cache.0 {
+            if cached.0 == state.shared_heads && cached.1 == heads {
+                return Some(cached.2.clone());
+            }
+        }
+        let since = self.hashes_since(&state.shared_heads).ok()?;
+        let have = Have {
+            last_sync: state.shared_heads.clone(),
+            bloom: Bloom::from_hashes(since.iter()),
+        };
+        let key = (state.shared_heads.clone(), heads.to_vec(), have.clone());
+        state.have_cache = HaveCache(Some(Box::new(key)));
+        Some(have)
+    }
+
     /// The next message for the peer `state` describes, or `None` when there
     /// is nothing to tell it. As automerge 0.12 does, a peer that sent the
     /// flags section gets V2 messages: the whole document (one document
@@ -218,13 +272,7 @@ impl Document {
         let need = self.need_for(state.their_heads.as_deref().unwrap_or(&[]));
         let their_heads = state.their_heads.clone().unwrap_or_default();
         let have = match need.iter().all(|h| their_heads.contains(h)) {
-            true => {
-                let since = self.hashes_since(&state.shared_heads).ok()?;
-                vec![Have {
-                    last_sync: state.shared_heads.clone(),
-                    bloom: Bloom::from_hashes(since.iter()),
-                }]
-            }
+            true => vec![self.have(state, &heads)?],
             false => Vec::new(),
         };
         if let Some(first) = state.their_have.as_ref().and_then(|h| h.first()) {
@@ -241,23 +289,30 @@ impl Document {
                 });
             }
         }
-        let (hashes, changes, version) = self.payload(state)?;
+        let (sending, changes, version) = self.payload(state)?;
         let heads_unchanged = state.last_sent_heads == heads;
         let heads_equal = state.their_heads.as_ref() == Some(&heads);
-        if heads_unchanged
-            && state.have_responded
-            && ((heads_equal && hashes.is_empty()) || state.in_flight)
+        let nothing = match &sending {
+            Sending::Hashes(h) => h.is_empty(),
+            Sending::Whole => heads.is_empty(),
+        };
+        if heads_unchanged && state.have_responded && ((heads_equal && nothing) || state.in_flight)
         {
             return None;
         }
         state.have_responded = true;
         state.last_sent_heads.clone_from(&heads);
-        state.sent_hashes.extend(hashes);
+        match sending {
+            Sending::Hashes(hashes) => state.sent_hashes.extend(hashes),
+            Sending::Whole => state.sent_whole.clone_from(&heads),
+        }
         state.in_flight = true;
-        // Asking for the ancestors of what is needed costs an automerge peer
-        // nothing (it ignores the extension) and bounds the round trips a
-        // Bloom filter's false positives can cause between mergedb peers.
-        let extension = match need.is_empty() {
+        // A need beyond the peer's heads is a dep its filter made it hold
+        // back: then ask for the ancestors too, which bounds the round trips
+        // a filter's false positives can cost between mergedb peers. An
+        // automerge peer ignores the ask; and a sync without false
+        // positives never makes it, so it costs no byte over automerge's.
+        let extension = match need.iter().all(|h| their_heads.contains(h)) {
             true => 0,
             false => EXT_ANCESTORS,
         };
@@ -272,11 +327,11 @@ impl Document {
         })
     }
 
-    /// What the next message carries: the hashes it sends, their chunks,
-    /// and the message version.
-    fn payload(&self, state: &SyncState) -> Option<(Vec<ChangeHash>, Vec<Vec<u8>>, Version)> {
+    /// What the next message carries: what it sends, the chunks, and the
+    /// message version.
+    fn payload(&self, state: &SyncState) -> Option<(Sending, Vec<Vec<u8>>, Version)> {
         let (Some(have), Some(need)) = (&state.their_have, &state.their_need) else {
-            return Some((Vec::new(), Vec::new(), state.version()));
+            return Some((Sending::Hashes(Vec::new()), Vec::new(), state.version()));
         };
         if state.their_heads.as_ref().is_some_and(|h| h.is_empty()) && state.peer_v2 {
             return Some(self.whole_document());
@@ -285,11 +340,26 @@ impl Document {
             true => Some(state.their_heads.as_deref().unwrap_or_default()),
             false => None,
         };
+        let covered = state
+            .their_heads
+            .as_ref()
+            .is_some_and(|theirs| self.heads().iter().all(|h| theirs.contains(h)));
+        let sent_whole = match state.sent_whole.is_empty() {
+            true => None,
+            false => Some(self.history.ancestors(&state.sent_whole).ok()?),
+        };
+        let in_whole = |h: &ChangeHash| {
+            sent_whole.as_ref().is_some_and(|seen| {
+                self.history
+                    .index_of(h)
+                    .is_some_and(|i| seen.get(i as usize).copied().unwrap_or(false))
+            })
+        };
         let hashes: Vec<ChangeHash> = self
-            .hashes_to_send(have, need, ancestors)
+            .hashes_to_send(have, need, ancestors, covered)
             .ok()?
             .into_iter()
-            .filter(|h| !state.sent_hashes.contains(h))
+            .filter(|h| !state.sent_hashes.contains(h) && !in_whole(h))
             .collect();
         if state.peer_v2 && hashes.len() > self.history.len() / 3 {
             return Some(self.whole_document());
@@ -307,17 +377,16 @@ impl Document {
                 vec![joined]
             };
         }
-        Some((hashes, changes, state.version()))
+        Some((Sending::Hashes(hashes), changes, state.version()))
     }
 
     /// Every change, as one document chunk in a V2 message.
-    fn whole_document(&self) -> (Vec<ChangeHash>, Vec<Vec<u8>>, Version) {
-        let hashes = self.change_hashes();
-        let changes = match hashes.is_empty() {
-            true => Vec::new(),
-            false => vec![self.save_automerge()],
+    fn whole_document(&self) -> (Sending, Vec<Vec<u8>>, Version) {
+        let changes = match self.history.len() {
+            0 => Vec::new(),
+            _ => vec![self.save_automerge()],
         };
-        (hashes, changes, Version::V2)
+        (Sending::Whole, changes, Version::V2)
     }
 
     /// Takes the peer's message: its changes are applied (all or nothing: a
@@ -333,6 +402,7 @@ impl Document {
             state.peer_v2 = true;
             if flags & SYNC_RESET != 0 {
                 state.sent_hashes.clear();
+                state.sent_whole.clear();
             }
         }
         let before = self.heads();
@@ -362,13 +432,17 @@ impl Document {
         // when they are ours (the usual end of a sync), without a lookup.
         if msg.heads == self.heads() {
             state.sent_hashes.clear();
+            state.sent_whole.clear();
         } else if let (false, Ok(seen)) = (
-            state.sent_hashes.is_empty(),
+            state.sent_hashes.is_empty() && state.sent_whole.is_empty(),
             self.history.ancestors(&msg.heads),
         ) {
-            state
-                .sent_hashes
-                .retain(|h| self.history.index_of(h).is_none_or(|i| !seen[i as usize]));
+            let covered =
+                |h: &ChangeHash| self.history.index_of(h).is_some_and(|i| seen[i as usize]);
+            state.sent_hashes.retain(|h| !covered(h));
+            if state.sent_whole.iter().all(covered) {
+                state.sent_whole.clear();
+            }
         }
         if msg.changes.is_empty() && msg.heads == before {
             state.last_sent_heads.clone_from(&msg.heads);
@@ -385,6 +459,7 @@ impl Document {
                 // The peer has lost everything: send it all again.
                 state.last_sent_heads.clear();
                 state.sent_hashes.clear();
+                state.sent_whole.clear();
             }
         } else {
             state.shared_heads.extend(known);
