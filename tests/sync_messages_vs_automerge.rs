@@ -1,6 +1,6 @@
 //! The same sessions synced twice, mergedb to mergedb and automerge to
 //! automerge 0.12, over a lossless link: both converge, and mergedb needs no
-//! more messages than automerge in any of 300 seeded sessions, and ends at
+//! more messages than automerge in any of 1,000 seeded sessions, and ends at
 //! automerge's heads, by value.
 
 mod common;
@@ -56,7 +56,7 @@ fn sync_automerge(docs: &mut [automerge::AutoCommit; 2]) -> usize {
 #[test]
 fn mergedb_needs_no_more_messages_than_automerge() {
     let (mut ours, mut theirs, mut fewer, mut more) = (0, 0, 0, 0);
-    for seed in 0..300 {
+    for seed in 0..1000 {
         let mut pairs = session_pairs(seed);
         let (p0, p1) = (pairs.remove(0), pairs.remove(0));
         let mut md = [p0.md, p1.md];
@@ -80,7 +80,7 @@ fn mergedb_needs_no_more_messages_than_automerge() {
         theirs += a;
     }
     println!(
-        "300 sessions: mergedb {ours} messages, automerge {theirs}; mergedb fewer on {fewer}, more on {more}"
+        "1,000 sessions: mergedb {ours} messages, automerge {theirs}; mergedb fewer on {fewer}, more on {more}"
     );
     assert!(
         ours <= theirs,
