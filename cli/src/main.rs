@@ -129,7 +129,9 @@ fn steps(path: &str) -> Result<Vec<String>> {
 
 fn prop(doc: &Document, obj: &ObjId, step: &str) -> Result<Prop> {
     match doc.object_type(obj).map_err(|e| e.to_string())? {
-        mergedb::engine::format::ObjType::Map => Ok(Prop::Map(step.to_string())),
+        mergedb::engine::format::ObjType::Map | mergedb::engine::format::ObjType::Table => {
+            Ok(Prop::Map(step.to_string()))
+        }
         _ => step
             .parse::<usize>()
             .map(Prop::Seq)

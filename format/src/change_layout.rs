@@ -38,6 +38,8 @@ pub(crate) const RESERVED_BITS: u8 = 0b1100_0000;
 pub(crate) const OBJ_MAP: u8 = 0;
 pub(crate) const OBJ_LIST: u8 = 1;
 pub(crate) const OBJ_TEXT: u8 = 2;
+// 3 is the snapshot history's mark tag (SPEC.md §4): a table is 4 everywhere.
+pub(crate) const OBJ_TABLE: u8 = 4;
 
 /// The byte of an object type.
 pub(crate) fn obj_type_byte(ty: crate::ObjType) -> u8 {
@@ -45,6 +47,7 @@ pub(crate) fn obj_type_byte(ty: crate::ObjType) -> u8 {
         crate::ObjType::Map => OBJ_MAP,
         crate::ObjType::List => OBJ_LIST,
         crate::ObjType::Text => OBJ_TEXT,
+        crate::ObjType::Table => OBJ_TABLE,
     }
 }
 
@@ -54,6 +57,7 @@ pub(crate) fn obj_type_of(tag: u8, offset: usize) -> Result<crate::ObjType, crat
         OBJ_MAP => Ok(crate::ObjType::Map),
         OBJ_LIST => Ok(crate::ObjType::List),
         OBJ_TEXT => Ok(crate::ObjType::Text),
+        OBJ_TABLE => Ok(crate::ObjType::Table),
         tag => Err(crate::DecodeError::UnknownTag {
             field: "object type",
             offset,

@@ -62,6 +62,17 @@ pub enum ObjType {
     List,
     /// A sequence of Unicode code points, one per element.
     Text,
+    /// Automerge's table: keys to values, as a map (automerge 0.12 reads and
+    /// merges it as one; it is kept apart so that it is written back as a
+    /// table).
+    Table,
+}
+
+impl ObjType {
+    /// Whether its keys are strings: a map or a table.
+    pub fn is_map(self) -> bool {
+        matches!(self, ObjType::Map | ObjType::Table)
+    }
 }
 
 #[cfg(test)]

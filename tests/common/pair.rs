@@ -26,6 +26,7 @@ fn am_type(t: ObjType) -> automerge::ObjType {
         ObjType::Map => automerge::ObjType::Map,
         ObjType::List => automerge::ObjType::List,
         ObjType::Text => automerge::ObjType::Text,
+        ObjType::Table => automerge::ObjType::Table,
     }
 }
 
@@ -62,7 +63,8 @@ fn md_scalar(v: &AmScalar) -> ScalarValue {
 fn md_value(v: &AmValue<'_>) -> Value {
     match v {
         AmValue::Object(t) => Value::Object(match t {
-            automerge::ObjType::Map | automerge::ObjType::Table => ObjType::Map,
+            automerge::ObjType::Map => ObjType::Map,
+            automerge::ObjType::Table => ObjType::Table,
             automerge::ObjType::List => ObjType::List,
             automerge::ObjType::Text => ObjType::Text,
         }),
@@ -175,7 +177,7 @@ impl Pair {
         assert_eq!(md_json, am_json, "{context}: documents differ");
         for obj in self.objects() {
             let props: Vec<mergedb::engine::Prop> = match obj.ty {
-                ObjType::Map => self
+                ObjType::Map | ObjType::Table => self
                     .md
                     .keys(&obj.md)
                     .unwrap()
@@ -287,7 +289,7 @@ fn edit(
     rng: &mut Rng,
 ) -> usize {
     match obj.ty {
-        ObjType::Map => map_edit(tx, am, obj, rng),
+        ObjType::Map | ObjType::Table => map_edit(tx, am, obj, rng),
         ObjType::List => list_edit(tx, am, obj, rng),
         ObjType::Text => text_edit(tx, am, obj, rng),
     }

@@ -58,7 +58,7 @@ impl Document {
                     .map(value)
                     .collect::<Result<_, _>>()?,
             ),
-            ObjType::Map => {
+            ObjType::Map | ObjType::Table => {
                 let o = self.obj_index(obj, clock)?;
                 let mut map = Map::new();
                 let keys: Vec<String> = self

@@ -144,7 +144,7 @@ impl Document {
         clock: Option<&Clock>,
     ) -> Result<Vec<Item>, EngineError> {
         let ty = self.ops.objects[self.obj_index(obj, clock)? as usize].ty;
-        if ty == ObjType::Map {
+        if ty.is_map() {
             return Err(EngineError::WrongObjectType {
                 op: "list_range",
                 found: ty,
@@ -165,8 +165,8 @@ impl Document {
         let o = self.obj_index(obj, clock)?;
         let ty = self.ops.objects[o as usize].ty;
         let ops = match prop {
-            Prop::Map(key) if ty == ObjType::Map => self.ops.map_ops(o, &key, clock),
-            Prop::Seq(index) if ty != ObjType::Map => match self.elem_at(o, index, clock) {
+            Prop::Map(key) if ty.is_map() => self.ops.map_ops(o, &key, clock),
+            Prop::Seq(index) if !ty.is_map() => match self.elem_at(o, index, clock) {
                 Some(elem) => self.ops.elem_ops(o, elem, clock),
                 None => Vec::new(),
             },

@@ -80,16 +80,19 @@ impl Document {
                     let items = self.values(&obj).unwrap_or_default();
                     StateBody::List(items.into_iter().filter_map(&mut value).collect())
                 }
-                ObjType::Map => {
+                ObjType::Map | ObjType::Table => {
                     let keys = self.keys(&obj).unwrap_or_default();
                     let items = self.values(&obj).unwrap_or_default();
                     let values = items.into_iter().map(&mut value);
-                    StateBody::Map(
-                        keys.into_iter()
-                            .zip(values)
-                            .filter_map(|(k, v)| Some((k, v?)))
-                            .collect(),
-                    )
+                    let entries = keys
+                        .into_iter()
+                        .zip(values)
+                        .filter_map(|(k, v)| Some((k, v?)))
+                        .collect();
+                    match ty {
+                        ObjType::Table => StateBody::Table(entries),
+                        _ => StateBody::Map(entries),
+                    }
                 }
             };
             if let Some(o) = objects.get_mut(at) {

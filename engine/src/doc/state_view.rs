@@ -38,7 +38,9 @@ impl StateView {
         let body = |b: &StateBody| match b {
             StateBody::Text(s) => s.len(),
             StateBody::List(items) => items.len() * 48,
-            StateBody::Map(entries) => entries.iter().map(|(k, _)| k.len() + 72).sum(),
+            StateBody::Map(entries) | StateBody::Table(entries) => {
+                entries.iter().map(|(k, _)| k.len() + 72).sum()
+            }
         };
         self.state
             .objects
@@ -77,15 +79,15 @@ impl StateView {
     pub fn get(&self, obj: &ObjId, prop: impl Into<Prop>) -> Result<Option<Item>, EngineError> {
         let body = self.body(obj)?;
         Ok(match (body, prop.into()) {
-            (StateBody::Map(entries), Prop::Map(key)) => entries
+            (StateBody::Map(entries) | StateBody::Table(entries), Prop::Map(key)) => entries
                 .binary_search_by(|(k, _)| k.as_str().cmp(key.as_str()))
                 .ok()
                 .and_then(|i| entries.get(i))
                 .and_then(|(_, v)| self.item(v)),
             (StateBody::List(items), Prop::Seq(i)) => items.get(i).and_then(|v| self.item(v)),
-            (StateBody::Map(_), Prop::Seq(_)) => {
+            (found @ (StateBody::Map(_) | StateBody::Table(_)), Prop::Seq(_)) => {
                 return Err(EngineError::WrongKeyKind {
-                    found: ObjType::Map,
+                    found: found.obj_type(),
                     expected: "map key",
                 })
             }
@@ -128,7 +130,9 @@ impl StateView {
     /// The keys of a map, in order.
     pub fn keys(&self, obj: &ObjId) -> Result<Vec<String>, EngineError> {
         match self.body(obj)? {
-            StateBody::Map(entries) => Ok(entries.iter().map(|(k, _)| k.clone()).collect()),
+            StateBody::Map(entries) | StateBody::Table(entries) => {
+                Ok(entries.iter().map(|(k, _)| k.clone()).collect())
+            }
             other => Err(EngineError::WrongObjectType {
                 op: "keys",
                 found: other.obj_type(),
@@ -139,7 +143,7 @@ impl StateView {
     /// The number of keys of a map, elements of a list, or code points of a text.
     pub fn length(&self, obj: &ObjId) -> Result<usize, EngineError> {
         Ok(match self.body(obj)? {
-            StateBody::Map(entries) => entries.len(),
+            StateBody::Map(entries) | StateBody::Table(entries) => entries.len(),
             StateBody::List(items) => items.len(),
             StateBody::Text(s) => s.chars().count(),
         })
@@ -183,7 +187,7 @@ impl StateView {
         match &o.body {
             StateBody::Text(s) => Json::String(s.clone()),
             StateBody::List(items) => Json::Array(items.iter().map(value).collect()),
-            StateBody::Map(entries) => {
+            StateBody::Map(entries) | StateBody::Table(entries) => {
                 let map: Map<String, Json> =
                     entries.iter().map(|(k, v)| (k.clone(), value(v))).collect();
                 Json::Object(map)

@@ -219,7 +219,7 @@ impl Transaction<'_> {
     fn target(&mut self, o: u32, prop: Prop) -> Result<(KeyRef, Vec<u32>), EngineError> {
         let ty = self.doc.ops.objects[o as usize].ty;
         match (prop, ty) {
-            (Prop::Map(k), ObjType::Map) => {
+            (Prop::Map(k), ObjType::Map | ObjType::Table) => {
                 if k.is_empty() {
                     return Err(EngineError::EmptyKey);
                 }
@@ -301,6 +301,8 @@ impl Transaction<'_> {
         prop: impl Into<Prop>,
         ty: ObjType,
     ) -> Result<ObjId, EngineError> {
+        // A table takes no local edit, as in automerge 0.12 (which makes
+        // tables but refuses ops in them): it is kept, and read as a map.
         let o = self.object(obj, "put_object", &[ObjType::Map, ObjType::List])?;
         let (key, pred) = self.target(o, prop.into())?;
         let action = Action::Make(ty);

@@ -281,6 +281,7 @@ impl<'a> Ops<'a> {
             (2, _) => OpAction::MakeObject(ObjType::List),
             (3, _) => OpAction::Delete,
             (4, _) => OpAction::MakeObject(ObjType::Text),
+            (6, _) => OpAction::MakeObject(ObjType::Table),
             (5, ScalarValue::Int(by) | ScalarValue::Counter(by)) => OpAction::Increment(by),
             (5, ScalarValue::Uint(by)) => OpAction::Increment(
                 i64::try_from(by).map_err(|_| self.bad(index, "an increment past i64".into()))?,

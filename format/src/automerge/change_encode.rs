@@ -449,7 +449,7 @@ fn one_op(
 }
 
 /// An op's action code and the value its columns hold.
-fn action_value(action: ActionView<'_>) -> (u64, ValueRef<'_>) {
+pub(super) fn action_value(action: ActionView<'_>) -> (u64, ValueRef<'_>) {
     match action {
         ActionView::Make(ObjType::Map) => (0, ValueRef::Null),
         ActionView::Put(v) => (1, v),
@@ -457,6 +457,7 @@ fn action_value(action: ActionView<'_>) -> (u64, ValueRef<'_>) {
         ActionView::Delete => (3, ValueRef::Null),
         ActionView::Make(ObjType::Text) => (4, ValueRef::Null),
         ActionView::Increment(by) => (5, ValueRef::Int(by)),
+        ActionView::Make(ObjType::Table) => (6, ValueRef::Null),
         ActionView::MarkBegin { value, .. } => (7, value),
         ActionView::MarkEnd { .. } => (7, ValueRef::Null),
     }

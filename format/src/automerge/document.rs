@@ -23,8 +23,8 @@
 use super::chunk::{deflate, write_chunk, ChunkKind};
 use super::column_write::{Bools, Delta, Rle};
 use crate::reader::write_uleb;
-use crate::snapshot::{ActionView, IdRef, KeyRef, ValueRef};
-use crate::{ActorId, ChangeHash, ObjType};
+use crate::snapshot::{ActionView, IdRef, KeyRef};
+use crate::{ActorId, ChangeHash};
 
 /// Columns at least this long are compressed, as automerge 0.12 does.
 pub const DEFLATE_MIN_SIZE: usize = 256;
@@ -258,16 +258,7 @@ impl OpColumns {
 
     /// Adds the second half of an op's row: its action and value columns.
     pub fn op_action(&mut self, action: ActionView<'_>) {
-        let (code, val) = match action {
-            ActionView::Make(ObjType::Map) => (0, ValueRef::Null),
-            ActionView::Put(v) => (1, v),
-            ActionView::Make(ObjType::List) => (2, ValueRef::Null),
-            ActionView::Delete => (3, ValueRef::Null),
-            ActionView::Make(ObjType::Text) => (4, ValueRef::Null),
-            ActionView::Increment(by) => (5, ValueRef::Int(by)),
-            ActionView::MarkBegin { value, .. } => (7, value),
-            ActionView::MarkEnd { .. } => (7, ValueRef::Null),
-        };
+        let (code, val) = super::change_encode::action_value(action);
         self.o_action.uint(code);
         let meta = super::change_encode::value(val, &mut self.o_raw);
         self.o_meta.uint(meta);

@@ -196,6 +196,7 @@ fn action_of<'a>(
         (1, v) => ActionView::Put(v),
         (2, _) => ActionView::Make(ObjType::List),
         (4, _) => ActionView::Make(ObjType::Text),
+        (6, _) => ActionView::Make(ObjType::Table),
         (5, ValueRef::Int(by) | ValueRef::Counter(by)) => ActionView::Increment(by),
         (5, ValueRef::Uint(by)) => ActionView::Increment(
             i64::try_from(by).map_err(|_| bad(base, "op", row, "an increment past i64"))?,

@@ -21,6 +21,7 @@ const PREALLOC_ITEMS: usize = 1 << 16;
 const KIND_MAP: u8 = 0;
 const KIND_LIST: u8 = 1;
 const KIND_TEXT: u8 = 2;
+const KIND_TABLE: u8 = 3;
 /// The value tag of a nested object; the scalar tags are those of §3.3.1.
 const TAG_OBJECT: u8 = 0x10;
 
@@ -51,6 +52,8 @@ pub enum StateBody {
     List(Vec<StateValue>),
     /// A text's visible characters.
     Text(String),
+    /// A table's visible entries, as a map's.
+    Table(Vec<(String, StateValue)>),
 }
 
 impl DocState {
@@ -71,6 +74,7 @@ impl StateBody {
     pub fn obj_type(&self) -> ObjType {
         match self {
             StateBody::Map(_) => ObjType::Map,
+            StateBody::Table(_) => ObjType::Table,
             StateBody::List(_) => ObjType::List,
             StateBody::Text(_) => ObjType::Text,
         }
@@ -99,7 +103,7 @@ pub fn encode_state(state: &DocState) -> Vec<u8> {
             _ => &[],
         };
         let entries = match &o.body {
-            StateBody::Map(entries) => entries.as_slice(),
+            StateBody::Map(entries) | StateBody::Table(entries) => entries.as_slice(),
             _ => &[],
         };
         let scalar_ids = values.iter().chain(entries.iter().map(|(_, v)| v));
@@ -120,6 +124,7 @@ pub fn encode_state(state: &DocState) -> Vec<u8> {
             StateBody::Map(_) => KIND_MAP,
             StateBody::List(_) => KIND_LIST,
             StateBody::Text(_) => KIND_TEXT,
+            StateBody::Table(_) => KIND_TABLE,
         });
         if i > 0 {
             if let ObjId::Op(id) = object.id {
@@ -127,7 +132,7 @@ pub fn encode_state(state: &DocState) -> Vec<u8> {
             }
         }
         match &object.body {
-            StateBody::Map(entries) => {
+            StateBody::Map(entries) | StateBody::Table(entries) => {
                 write_uleb(&mut out, entries.len() as u64);
                 for (k, v) in entries {
                     write_uleb(&mut out, k.len() as u64);
@@ -245,7 +250,7 @@ fn read_object(
     };
     let mut value = |r: &mut Reader<'_>| read_state_value(r, index, named, actors);
     let body = match kind {
-        KIND_MAP => {
+        KIND_MAP | KIND_TABLE => {
             let at = r.offset();
             let n = r.uleb("map entries")?;
             let n = r.check_fits(n, 3, "map entries", at)?;
@@ -264,7 +269,10 @@ fn read_object(
                 }
                 entries.push((key, value(r)?));
             }
-            StateBody::Map(entries)
+            match kind {
+                KIND_TABLE => StateBody::Table(entries),
+                _ => StateBody::Map(entries),
+            }
         }
         KIND_LIST => {
             let at = r.offset();

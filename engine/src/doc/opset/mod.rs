@@ -290,7 +290,7 @@ impl OpSet {
         }
         if let Action::Make(ty) = op.action {
             let data = match ty {
-                ObjType::Map => ObjData::Map(BTreeMap::new()),
+                ObjType::Map | ObjType::Table => ObjData::Map(BTreeMap::new()),
                 ObjType::List | ObjType::Text => ObjData::Seq(Seq::default(), HashMap::new()),
             };
             self.obj_by_id.insert(op.id, self.objects.len() as u32);
