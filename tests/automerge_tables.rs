@@ -177,3 +177,18 @@ fn making_a_table_makes_the_change_automerge_makes() {
     assert_eq!(md.heads(), before);
     same(&md, &mut am, "after the refused edits");
 }
+
+/// The fuzz seed with tables, a document chunk, written when missing
+/// (`fuzz/README.md`); it must load here, with its tables.
+#[test]
+fn the_table_seed_exists_and_loads() {
+    let mut am = tabled();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds");
+    let doc = root.join("automerge_document_load/seed-tables");
+    if !doc.exists() {
+        std::fs::write(&doc, am.save()).unwrap();
+    }
+    let md = Document::load_automerge(&std::fs::read(&doc).unwrap(), ActorId::new(&[3]).unwrap())
+        .unwrap();
+    same(&md, &mut am, "the seed");
+}
