@@ -86,6 +86,14 @@ fn read_ops_from<'a>(
     Ok((bodies, ids))
 }
 
+/// The id an actor column and a counter column give op `row`.
+fn id_at(a: Option<u64>, c: Option<i64>, n: usize, row: usize, base: usize) -> Result<IdRef> {
+    Ok(IdRef {
+        actor: actor_index(a, n, "op", row, base)?,
+        counter: counter(c, "op", row, base)?,
+    })
+}
+
 /// The op columns of the bodies.
 struct BodyCols<'a> {
     obj_a: UintColumn<'a>,
@@ -140,12 +148,7 @@ fn read_bodies<'a>(
 
 impl<'a> BodyCols<'a> {
     fn body(&mut self, row: usize, action: u64, n: usize, base: usize) -> Result<DocOp<'a>> {
-        let id = |a: Option<u64>, c: Option<i64>| -> Result<IdRef> {
-            Ok(IdRef {
-                actor: actor_index(a, n, "op", row, base)?,
-                counter: counter(c, "op", row, base)?,
-            })
-        };
+        let id = |a, c| id_at(a, c, n, row, base);
         let obj = match (self.obj_a.next()?, self.obj_c.next()?) {
             (None, None) => None,
             (a, Some(c)) => Some(id(a, i64::try_from(c).ok())?),
@@ -268,12 +271,7 @@ impl IdCols<'_> {
         base: usize,
         out: &mut OpIds,
     ) -> Result<()> {
-        let id = |a: Option<u64>, c: Option<i64>| -> Result<IdRef> {
-            Ok(IdRef {
-                actor: actor_index(a, n, "op", row, base)?,
-                counter: counter(c, "op", row, base)?,
-            })
-        };
+        let id = |a, c| id_at(a, c, n, row, base);
         out.ids.push(id(self.id_a.next()?, self.id_c.next()?)?);
         let k = self.succ_n.next()?.unwrap_or(0);
         if out.succ.len() as u64 + k > max as u64 {
