@@ -397,14 +397,6 @@ impl Document {
         state: &mut SyncState,
         msg: Message,
     ) -> Result<Applied, EngineError> {
-        if let Some(flags) = msg.flags {
-            // Sending the flags section says V2 is understood.
-            state.peer_v2 = true;
-            if flags & SYNC_RESET != 0 {
-                state.sent_hashes.clear();
-                state.sent_whole.clear();
-            }
-        }
         let before = self.heads();
         // A peer that had nothing gets the whole document in one entry.
         let whole = match msg.changes.as_slice() {
@@ -424,6 +416,16 @@ impl Document {
                 }
             }
         };
+        // The changes are in: only now does the state learn from the
+        // message, so a message refused above leaves it as it was.
+        if let Some(flags) = msg.flags {
+            // Sending the flags section says V2 is understood.
+            state.peer_v2 = true;
+            if flags & SYNC_RESET != 0 {
+                state.sent_hashes.clear();
+                state.sent_whole.clear();
+            }
+        }
         state.in_flight = false;
         if !applied.applied.is_empty() {
             state.shared_heads = advance_heads(&before, &self.heads(), &state.shared_heads);
