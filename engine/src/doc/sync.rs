@@ -271,7 +271,11 @@ impl Document {
         let heads = self.heads();
         let need = self.need_for(state.their_heads.as_deref().unwrap_or(&[]));
         let their_heads = state.their_heads.clone().unwrap_or_default();
-        let have = match need.iter().all(|h| their_heads.contains(h)) {
+        // A need beyond the peer's heads is a dep its filter made it hold
+        // back: then no filter goes (as automerge does), and the message
+        // asks for the ancestors too (below).
+        let need_in_heads = need.iter().all(|h| their_heads.contains(h));
+        let have = match need_in_heads {
             true => vec![self.have(state, &heads)?],
             false => Vec::new(),
         };
@@ -289,7 +293,7 @@ impl Document {
                 });
             }
         }
-        let (sending, changes, version) = self.payload(state)?;
+        let (sending, changes, version) = self.payload(state, &heads)?;
         let heads_unchanged = state.last_sent_heads == heads;
         let heads_equal = state.their_heads.as_ref() == Some(&heads);
         let nothing = match &sending {
@@ -307,12 +311,11 @@ impl Document {
             Sending::Whole => state.sent_whole.clone_from(&heads),
         }
         state.in_flight = true;
-        // A need beyond the peer's heads is a dep its filter made it hold
-        // back: then ask for the ancestors too, which bounds the round trips
-        // a filter's false positives can cost between mergedb peers. An
-        // automerge peer ignores the ask; and a sync without false
-        // positives never makes it, so it costs no byte over automerge's.
-        let extension = match need.iter().all(|h| their_heads.contains(h)) {
+        // Asking for the ancestors bounds the round trips a filter's false
+        // positives can cost between mergedb peers. An automerge peer ignores
+        // the ask; and a sync without false positives never makes it, so it
+        // costs no byte over automerge's.
+        let extension = match need_in_heads {
             true => 0,
             false => EXT_ANCESTORS,
         };
@@ -329,7 +332,11 @@ impl Document {
 
     /// What the next message carries: what it sends, the chunks, and the
     /// message version.
-    fn payload(&self, state: &SyncState) -> Option<(Sending, Vec<Vec<u8>>, Version)> {
+    fn payload(
+        &self,
+        state: &SyncState,
+        heads: &[ChangeHash],
+    ) -> Option<(Sending, Vec<Vec<u8>>, Version)> {
         let (Some(have), Some(need)) = (&state.their_have, &state.their_need) else {
             return Some((Sending::Hashes(Vec::new()), Vec::new(), state.version()));
         };
@@ -343,7 +350,7 @@ impl Document {
         let covered = state
             .their_heads
             .as_ref()
-            .is_some_and(|theirs| self.heads().iter().all(|h| theirs.contains(h)));
+            .is_some_and(|theirs| heads.iter().all(|h| theirs.contains(h)));
         let sent_whole = match state.sent_whole.is_empty() {
             true => None,
             false => Some(self.history.ancestors(&state.sent_whole).ok()?),
