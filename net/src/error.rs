@@ -1,0 +1,47 @@
+//! The network layer's errors: one enum, as each layer has. A peer is never
+//! trusted, so every way its bytes can be wrong has a variant that says what
+//! and where.
+
+use thiserror::Error;
+
+/// What went wrong in the network layer.
+#[derive(Debug, Error, PartialEq, Eq, Clone)]
+#[non_exhaustive]
+pub enum NetError {
+    /// A frame is not the CBOR this layer reads.
+    #[error("bad frame at byte {offset}: {what}")]
+    BadFrame { offset: usize, what: String },
+    /// A frame is larger than the limit.
+    #[error("a frame of {len} bytes is over the limit of {limit}")]
+    FrameTooLarge { len: usize, limit: usize },
+    /// A well-formed frame whose `type` this layer does not know.
+    #[error("unknown message type {0:?}")]
+    UnknownType(String),
+    /// A message lacks a field its type needs.
+    #[error("a {message} message without its {field:?} field")]
+    MissingField {
+        message: &'static str,
+        field: &'static str,
+    },
+    /// A field occurs twice in one message.
+    #[error("the field {0:?} occurs twice")]
+    DuplicateField(String),
+    /// A field has a value its type forbids.
+    #[error("the field {field:?}: {what}")]
+    BadField { field: &'static str, what: String },
+    /// Text that is not a document id: the bs58check form of 16 bytes.
+    #[error("not a document id ({what}): {text:?}")]
+    BadDocumentId { text: String, what: &'static str },
+    /// Text that is not an `automerge:` URL.
+    #[error("not an automerge URL ({what}): {text:?}")]
+    BadUrl { text: String, what: &'static str },
+}
+
+impl NetError {
+    pub(crate) fn cbor(err: minicbor::decode::Error, fallback: usize) -> NetError {
+        NetError::BadFrame {
+            offset: err.position().unwrap_or(fallback),
+            what: err.to_string(),
+        }
+    }
+}
