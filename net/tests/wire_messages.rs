@@ -318,3 +318,21 @@ proptest! {
         let _ = WireMessage::decode(&frame);
     }
 }
+
+#[test]
+fn numbers_past_u32_are_written_as_cbor_x_writes_them() {
+    // cbor-x decodes an 8-byte integer to a BigInt, which automerge-repo
+    // does not expect, and itself writes 1,700,000,000,000 as this float.
+    let m = WireMessage::Ephemeral {
+        sender_id: "a".into(),
+        target_id: "b".into(),
+        count: 1_700_000_000_000,
+        session_id: "s".into(),
+        document_id: js_doc(),
+        data: vec![],
+    };
+    let frame = m.encode();
+    let float = hex("65636f756e74fb4278bcfe56800000");
+    assert!(frame.windows(float.len()).any(|w| w == float));
+    assert_eq!(WireMessage::decode(&frame), Ok(m));
+}

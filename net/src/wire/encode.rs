@@ -13,6 +13,7 @@ const ARRAY: u8 = 4;
 const MAP: u8 = 5;
 const FALSE: u8 = 0xf4;
 const TRUE: u8 = 0xf5;
+const FLOAT64: u8 = 0xfb;
 
 struct Out(Vec<u8>);
 
@@ -34,6 +35,17 @@ impl Out {
                 self.0.push(m | 27);
                 self.0.extend_from_slice(&n.to_be_bytes());
             }
+        }
+    }
+    /// A count or timestamp as a JS peer reads it: cbor-x decodes an 8-byte
+    /// integer to a BigInt, so above 2^32 it writes, and expects, a float;
+    /// only a number no float holds exactly stays an integer.
+    fn number(&mut self, n: u64) {
+        if n <= u64::from(u32::MAX) || n > (1 << 53) - 1 {
+            self.head(UNSIGNED, n);
+        } else {
+            self.0.push(FLOAT64);
+            self.0.extend_from_slice(&(n as f64).to_be_bytes());
         }
     }
     fn text(&mut self, s: &str) -> &mut Self {
@@ -71,7 +83,7 @@ impl Out {
             self.text(storage);
             self.map(2);
             self.text("heads").texts(&info.heads);
-            self.text("timestamp").head(UNSIGNED, info.timestamp);
+            self.text("timestamp").number(info.timestamp);
         }
     }
     /// `type`, `senderId` and `targetId`, which most messages open with.
@@ -159,7 +171,7 @@ impl WireMessage {
                 data,
             } => {
                 o.addressed(7, kind, sender_id, target_id);
-                o.text("count").head(UNSIGNED, *count);
+                o.text("count").number(*count);
                 o.text("sessionId").text(session_id);
                 o.doc(document_id);
                 o.text("data").bytes(data);
