@@ -298,16 +298,20 @@ impl Fields<'_> {
                 field,
             })
         };
-        let sender = || need(self.sender, "senderId");
-        let target = || need(self.target, "targetId");
+        // The borrowed fields are copied out, so the closures hold no borrow
+        // of `self` and its lists move into the message uncopied.
+        let (sender_id, target_id, document, bytes) =
+            (self.sender, self.target, self.document, self.data);
+        let sender = || need(sender_id, "senderId");
+        let target = || need(target_id, "targetId");
         let doc = || {
-            self.document.ok_or(NetError::MissingField {
+            document.ok_or(NetError::MissingField {
                 message: name,
                 field: "documentId",
             })
         };
         let data = || {
-            self.data.map(<[u8]>::to_vec).ok_or(NetError::MissingField {
+            bytes.map(<[u8]>::to_vec).ok_or(NetError::MissingField {
                 message: name,
                 field: "data",
             })
@@ -315,19 +319,17 @@ impl Fields<'_> {
         Ok(match name {
             "join" => WireMessage::Join {
                 sender_id: sender()?,
-                supported_protocol_versions: self.supported.clone().ok_or(
-                    NetError::MissingField {
-                        message: name,
-                        field: "supportedProtocolVersions",
-                    },
-                )?,
-                metadata: self.metadata.clone(),
+                supported_protocol_versions: self.supported.ok_or(NetError::MissingField {
+                    message: name,
+                    field: "supportedProtocolVersions",
+                })?,
+                metadata: self.metadata,
             },
             "peer" => WireMessage::Peer {
                 sender_id: sender()?,
                 selected_protocol_version: need(self.selected, "selectedProtocolVersion")?,
                 target_id: target()?,
-                metadata: self.metadata.clone(),
+                metadata: self.metadata,
             },
             "leave" => WireMessage::Leave {
                 sender_id: sender()?,
@@ -366,14 +368,14 @@ impl Fields<'_> {
             "remote-subscription-change" => WireMessage::RemoteSubscriptionChange {
                 sender_id: sender()?,
                 target_id: target()?,
-                add: self.add.clone().unwrap_or_default(),
-                remove: self.remove.clone().unwrap_or_default(),
+                add: self.add.unwrap_or_default(),
+                remove: self.remove.unwrap_or_default(),
             },
             _ => WireMessage::RemoteHeadsChanged {
                 sender_id: sender()?,
                 target_id: target()?,
                 document_id: doc()?,
-                new_heads: self.new_heads.clone().ok_or(NetError::MissingField {
+                new_heads: self.new_heads.ok_or(NetError::MissingField {
                     message: name,
                     field: "newHeads",
                 })?,
