@@ -32,6 +32,16 @@ pub enum NetError {
     /// Text that is not a document id: the bs58check form of 16 bytes.
     #[error("not a document id ({what}): {text:?}")]
     BadDocumentId { text: String, what: &'static str },
+    /// The peer broke the protocol: a message out of turn, a sync message
+    /// that does not decode, more documents than a connection may hold.
+    #[error("the peer broke the protocol: {0}")]
+    Protocol(String),
+    /// The peer sent an `error` message, and the connection is over.
+    #[error("the peer reported an error: {0}")]
+    PeerError(String),
+    /// The store failed under a sync; the peer is not to blame.
+    #[error("the store failed: {0}")]
+    Store(String),
     /// Text that is not an `automerge:` URL.
     #[error("not an automerge URL ({what}): {text:?}")]
     BadUrl { text: String, what: &'static str },

@@ -1,12 +1,16 @@
-//! mergedb's network layer. For now, the part without I/O that everything
-//! else stands on: automerge-repo's wire protocol (SPEC.md §6B) and its
-//! document ids.
+//! mergedb's network layer: automerge-repo's wire protocol (SPEC.md §6B),
+//! its document ids, and a connection core without I/O that syncs a
+//! store's documents with a peer over it.
 #![deny(unsafe_code)]
 
+pub mod access;
+pub mod conn;
 pub mod doc_id;
 pub mod error;
 pub mod wire;
 
+pub use access::Access;
+pub use conn::{Config, Connection, DocReport};
 pub use doc_id::{AutomergeUrl, DocumentId};
 pub use error::NetError;
 pub use wire::{PeerMetadata, WireMessage};

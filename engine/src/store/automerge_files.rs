@@ -47,10 +47,11 @@ impl Store {
             return Ok((applied, Ticket::durable()));
         }
         let ticket = self.persist(batch, &mut l.pending);
-        if ticket.is_err() {
+        drop(guard);
+        match ticket.is_err() {
             // Memory is ahead of the disk; drop it so no read sees the lost changes.
-            drop(guard);
-            self.inner.cache.lock().remove(id);
+            true => self.inner.cache.lock().remove(id),
+            false => self.changed(id),
         }
         Ok((applied, ticket?))
     }

@@ -79,6 +79,7 @@ impl Store {
         }
         let slot = Slot::Full(Arc::new(parking_lot::RwLock::new(loaded)));
         self.cache_insert(&mut self.inner.cache.lock(), id, slot);
+        self.changed(&id);
         Ok(ticket)
     }
 }

@@ -6,6 +6,7 @@
 //! |---|---|---|
 //! | store | `M` | "mergedb store" and the layout version |
 //! | actor | `A` | the store's actor and whether a session is open (§5.7) |
+//! | storage id | `I` | the store's lasting id: 16 random bytes |
 //! | document | `D` doc(16) | the document record |
 //! | log | `L` doc(16) actor-length(1) actor seq(u64 big-endian) | a log record (§5.3) |
 //! | queue | `Q` doc(16) hash(32) | an encoded change waiting for its deps |
@@ -17,6 +18,7 @@ use std::fmt;
 pub(crate) const STORE_KEY: &[u8] = b"M";
 pub(crate) const STORE_VALUE: &[u8] = b"mergedb store 4";
 pub(crate) const ACTOR_KEY: &[u8] = b"A";
+pub(crate) const STORAGE_ID_KEY: &[u8] = b"I";
 const DOC: u8 = b'D';
 const LOG: u8 = b'L';
 const QUEUE: u8 = b'Q';

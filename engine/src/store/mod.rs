@@ -26,6 +26,7 @@ mod state_read;
 mod store;
 mod sync;
 mod verify;
+mod watch;
 mod write;
 mod writer;
 

@@ -40,6 +40,10 @@ pub(crate) struct Inner {
     pub creating: Mutex<()>,
     /// The sync connections open now, by (document, peer).
     pub sync: Mutex<std::collections::HashMap<(DocId, Vec<u8>), crate::SyncState>>,
+    /// Who hears of changed documents (`Store::watch`).
+    pub watchers: Mutex<super::watch::Watchers>,
+    /// The store's lasting id, for peers to key what they know of it by.
+    pub storage_id: Option<[u8; 16]>,
 }
 
 impl Drop for Inner {
@@ -99,6 +103,29 @@ pub(crate) fn is_last_of_actor(key: &[u8], next: Option<&[u8]>) -> bool {
     // A log key is its actor's prefix then 8 bytes of seq.
     let actor_part = key.len().saturating_sub(8);
     next.is_none_or(|n| n.len() != key.len() || n.get(..actor_part) != key.get(..actor_part))
+}
+
+/// The store's lasting id: read, or made and written if there is none and
+/// the store can be written.
+fn storage_id(backend: &dyn Backend, read_only: bool) -> Result<Option<[u8; 16]>, StoreError> {
+    match backend.get(keys::STORAGE_ID_KEY)? {
+        Some(v) => match <[u8; 16]>::try_from(v.as_slice()) {
+            Ok(id) => Ok(Some(id)),
+            Err(_) => Err(StoreError::Corrupt {
+                doc: DocId([0; 16]),
+                key: mergedb_format::hex::encode(keys::STORAGE_ID_KEY),
+                detail: format!("a storage id of {} bytes, not 16", v.len()),
+            }),
+        },
+        None if read_only => Ok(None),
+        None => {
+            let id = DocId::random().0;
+            let mut b = Batch::new();
+            b.put(keys::STORAGE_ID_KEY, id.to_vec());
+            backend.write(&b, true)?;
+            Ok(Some(id))
+        }
+    }
 }
 
 pub(crate) fn corrupt(doc: &DocId, key: &[u8], detail: impl std::fmt::Display) -> StoreError {
@@ -186,6 +213,7 @@ impl Store {
                 Some(Mutex::new(false)),
             ),
         };
+        let storage_id = storage_id(backend.as_ref(), read_only)?;
         let cache = Mutex::new(Cache::new(options.cache_bytes));
         let writer = LogWriter::start(Arc::clone(&backend));
         Ok(Store {
@@ -202,6 +230,8 @@ impl Store {
                 actor_in_use,
                 creating: Mutex::new(()),
                 sync: Mutex::new(std::collections::HashMap::new()),
+                watchers: Mutex::default(),
+                storage_id,
             }),
         })
     }
@@ -209,6 +239,13 @@ impl Store {
     /// The actor this store writes as.
     pub fn actor(&self) -> ActorId {
         self.inner.actor
+    }
+
+    /// The store's lasting id (SPEC.md §5.2): 16 random bytes made once,
+    /// which peers key what they know of this store by. `None` only for a
+    /// read-only store that was never opened for writing since it had one.
+    pub fn storage_id(&self) -> Option<[u8; 16]> {
+        self.inner.storage_id
     }
 
     /// Writes a batch as the store's durability says; `pending` notes its ticket.
@@ -284,6 +321,11 @@ impl Store {
         batch.delete(keys::doc_key(id));
         let mut pending = None;
         self.persist(batch, &mut pending)?.wait()
+    }
+
+    /// Whether the store has document `id`.
+    pub fn contains_doc(&self, id: &DocId) -> Result<bool, StoreError> {
+        Ok(self.inner.backend.get(&keys::doc_key(id))?.is_some())
     }
 
     pub(crate) fn require(&self, id: &DocId) -> Result<(), StoreError> {

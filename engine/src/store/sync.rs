@@ -40,12 +40,19 @@ impl Store {
     ) -> Result<Option<Message>, StoreError> {
         reentry::check(id)?;
         let loaded = self.loaded(id)?;
-        let mut states = self.inner.sync.lock();
         loop {
+            let pending = loaded.read().pending;
+            if !self.inner.writer.is_durable_through(pending) {
+                // Not under the lock of the states: that would hold up
+                // every peer for the flush.
+                self.flush()?;
+                continue;
+            }
+            // The states before the document, as `receive_sync_message`
+            // takes them; a commit may have come in between.
+            let mut states = self.inner.sync.lock();
             let guard = loaded.read();
             if !self.inner.writer.is_durable_through(guard.pending) {
-                drop(guard);
-                self.flush()?;
                 continue;
             }
             let state = self.connection(&mut states, id, peer)?;
@@ -87,7 +94,11 @@ impl Store {
         match self.persist(batch, &mut l.pending) {
             Ok(ticket) => {
                 drop(guard);
+                drop(states);
                 ticket.wait()?;
+                if !applied.applied.is_empty() {
+                    self.changed(id);
+                }
                 Ok(applied)
             }
             Err(e) => {
@@ -122,5 +133,29 @@ impl Store {
     /// new one from the shared heads the store keeps.
     pub fn disconnect(&self, id: &DocId, peer: &[u8]) {
         self.inner.sync.lock().remove(&(*id, peer.to_vec()));
+    }
+
+    /// Ends the connection with `peer` about `id` and deletes the shared
+    /// heads kept for it: for a peer that will not be back (an ephemeral
+    /// one), whose state would only take room.
+    pub fn forget_peer(&self, id: &DocId, peer: &[u8]) -> Result<(), StoreError> {
+        self.disconnect(id, peer);
+        let key = keys::sync_key(id, peer);
+        if self.inner.backend.get(&key)?.is_none() {
+            return Ok(());
+        }
+        let mut batch = Batch::new();
+        batch.delete(key);
+        self.persist(batch, &mut None)?.wait()
+    }
+
+    /// The heads `peer` last said it has of `id` on the open connection, if
+    /// it has said any: equal to this store's heads (both sorted), the two
+    /// hold the same changes.
+    pub fn their_heads(&self, id: &DocId, peer: &[u8]) -> Option<Vec<mergedb_format::ChangeHash>> {
+        let states = self.inner.sync.lock();
+        let mut heads = states.get(&(*id, peer.to_vec()))?.their_heads.clone()?;
+        heads.sort_unstable();
+        Some(heads)
     }
 }

@@ -60,11 +60,15 @@ impl Store {
             false,
         );
         match self.persist(batch, &mut l.pending) {
-            Ok(ticket) => Ok(Commit {
-                hash: Some(hash),
-                ticket,
-                value,
-            }),
+            Ok(ticket) => {
+                drop(guard);
+                self.changed(id);
+                Ok(Commit {
+                    hash: Some(hash),
+                    ticket,
+                    value,
+                })
+            }
             Err(e) => {
                 // Memory is ahead of the disk; drop it so no read sees the lost change.
                 drop(guard);
@@ -115,9 +119,10 @@ impl Store {
             return Ok(Ticket::durable());
         }
         let ticket = self.persist(batch, &mut l.pending);
-        if ticket.is_err() {
-            drop(guard);
-            self.inner.cache.lock().remove(id);
+        drop(guard);
+        match ticket.is_err() {
+            true => self.inner.cache.lock().remove(id),
+            false => self.changed(id),
         }
         ticket
     }

@@ -1,0 +1,53 @@
+//! What a peer may see and do (SPEC.md §6B.5): the documents it may sync,
+//! and whether it may create documents in the store. A document outside a
+//! peer's access is answered as one the store does not have, so the peer
+//! learns nothing of it, not even that it exists.
+
+use mergedb_engine::store::DocId;
+use std::collections::BTreeSet;
+
+/// The documents a peer may sync.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Docs {
+    /// Every document of the store.
+    All,
+    /// These only.
+    Only(BTreeSet<DocId>),
+}
+
+/// What one peer may do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Access {
+    /// The documents it may sync.
+    pub docs: Docs,
+    /// Whether a `sync` for a document the store lacks (and `docs` allows)
+    /// creates it, as automerge-repo's server does; else it gets
+    /// `doc-unavailable`.
+    pub create: bool,
+}
+
+impl Access {
+    /// Every document, and new ones made on request.
+    pub fn all() -> Access {
+        Access {
+            docs: Docs::All,
+            create: true,
+        }
+    }
+
+    /// These documents only, and no new ones.
+    pub fn only(docs: impl IntoIterator<Item = DocId>) -> Access {
+        Access {
+            docs: Docs::Only(docs.into_iter().collect()),
+            create: false,
+        }
+    }
+
+    /// Whether the peer may sync `id`.
+    pub fn allows(&self, id: &DocId) -> bool {
+        match &self.docs {
+            Docs::All => true,
+            Docs::Only(set) => set.contains(id),
+        }
+    }
+}
