@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 
 fn put(store: &Store, id: &DocId, key: &str) {
     store
-        .transact(id, |tx| Ok::<_, StoreError>(tx.put(&ObjId::Root, key, 1i64)?))
+        .transact(id, |tx| {
+            Ok::<_, StoreError>(tx.put(&ObjId::Root, key, 1i64)?)
+        })
         .unwrap();
 }
 
@@ -43,7 +45,11 @@ fn every_kind_of_change_is_heard() {
             break;
         }
     }
-    assert_eq!(*heard.lock().unwrap(), vec![id, id], "one sync that applied a change");
+    assert_eq!(
+        *heard.lock().unwrap(),
+        vec![id, id],
+        "one sync that applied a change"
+    );
     put(&b, &id, "y");
     assert_eq!(heard.lock().unwrap().len(), 3, "a local commit");
     // A watcher that says `false` is dropped.
@@ -66,5 +72,8 @@ fn the_storage_id_lasts() {
     let again = Store::open(dir.path()).unwrap().storage_id().unwrap();
     assert_eq!(first, again);
     let other = tempfile::tempdir().unwrap();
-    assert_ne!(Store::open(other.path()).unwrap().storage_id().unwrap(), first);
+    assert_ne!(
+        Store::open(other.path()).unwrap().storage_id().unwrap(),
+        first
+    );
 }

@@ -264,6 +264,15 @@ impl Connection {
         }
     }
 
+    /// Ends the connection for a fault the transport saw (a text frame, a
+    /// frame over the limit), with an `error` frame saying why.
+    pub fn refuse(&mut self, what: String) -> NetError {
+        match self.fail(NetError::Protocol(what)) {
+            Err(e) => e,
+            Ok(()) => NetError::Protocol(String::new()),
+        }
+    }
+
     /// Queues an `error` frame for `e`, ends the connection, and gives `e`.
     fn fail(&mut self, e: NetError) -> Result<(), NetError> {
         let message = match &e {

@@ -42,6 +42,10 @@ pub enum NetError {
     /// The store failed under a sync; the peer is not to blame.
     #[error("the store failed: {0}")]
     Store(String),
+    /// The connection itself failed: it could not be made, it broke, or
+    /// the peer went silent.
+    #[error("{0}")]
+    Io(String),
     /// Text that is not an `automerge:` URL.
     #[error("not an automerge URL ({what}): {text:?}")]
     BadUrl { text: String, what: &'static str },

@@ -8,6 +8,7 @@ pub mod conn;
 pub mod doc_id;
 pub mod error;
 pub mod wire;
+pub mod ws;
 
 pub use access::Access;
 pub use conn::{Config, Connection, DocReport};
