@@ -62,3 +62,7 @@ pub use db::{Db, Options};
 pub use mergedb_compaction as compaction;
 pub use mergedb_engine as engine;
 pub use mergedb_format as format;
+/// The network layer (feature `net`): automerge-repo's protocol, its
+/// sans-IO connection core, and `serve` and `sync` over WebSocket.
+#[cfg(feature = "net")]
+pub use mergedb_net as net;

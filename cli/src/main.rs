@@ -5,11 +5,13 @@
 //!     mergedb --db DIR docs | create | put DOC PATH JSON | get DOC [PATH]
 //!                 | dump DOC | log DOC | verify | stats
 //!                 | compact [DOC] | import FILE | export DOC
+//!                 | serve --listen ADDR --allow-unpaired | sync --peer URL [DOC...]
 //!
 //! PATH is JSON-pointer style: `/items/0/name`. A write exits 0 only after its
 //! change is durable; any error prints one line and exits 1.
 
 mod bench;
+mod net;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -54,7 +56,8 @@ enum Command {
   # a map
   mergedb --db DIR put DOC /notes '{\"text\": \"ok\"}'")]
     Put {
-        /// The document's id (32 hex digits, as `docs` lists them).
+        /// The document's id: 32 hex digits (as `docs` lists them), or its
+        /// automerge-repo id or `automerge:` URL.
         doc: String,
         /// Where to put the value: JSON-pointer style, `/key/0/key`. Each step
         /// is a map key, or an index where the object is a list; the last step
@@ -100,6 +103,12 @@ enum Command {
     /// Merge a file of Automerge change chunks, or a whole Automerge
     /// document, into an existing document; print how many changes were new.
     Apply { doc: String, file: PathBuf },
+    /// Serve the store's documents to automerge-repo peers over WebSocket,
+    /// until interrupted.
+    Serve(net::ServeArgs),
+    /// Sync documents with a peer until both sides hold the same changes,
+    /// print what moved, and exit.
+    Sync(net::SyncArgs),
     /// Ingest a typing session one commit per keystroke, compact, reopen, read
     /// lazily and load whole, and print the figures.
     Bench(bench::Args),
@@ -112,7 +121,7 @@ fn read(file: &std::path::Path) -> Result<Vec<u8>> {
 }
 
 fn doc_id(text: &str) -> Result<DocId> {
-    DocId::parse(text).ok_or_else(|| format!("{text:?} is not a document id (32 hex digits)"))
+    net::parse_doc(text)
 }
 
 /// The path's steps: map keys, or list indexes where the object is a list.
@@ -358,6 +367,8 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Bench(_) => {}
+        Command::Serve(args) => net::serve(store, &args)?,
+        Command::Sync(args) => net::sync(store, &args)?,
         Command::Stats => {
             let s = store.stats();
             println!("documents {}", store.list_docs().map_err(err)?.len());

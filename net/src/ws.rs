@@ -140,8 +140,8 @@ struct Turn {
 }
 
 /// Runs `f` on the core on a blocking thread: the store's sync calls wait
-/// for durability.
-async fn turn<F>(core: Connection, client: bool, f: F) -> (Connection, Turn)
+/// for durability. `None` when the runtime is shutting down.
+async fn turn<F>(core: Connection, client: bool, f: F) -> Option<(Connection, Turn)>
 where
     F: FnOnce(&mut Connection) -> Result<(), NetError> + Send + 'static,
 {
@@ -171,9 +171,10 @@ where
         )
     });
     match run.await {
-        Ok(done) => done,
+        Ok(done) => Some(done),
         // The blocking task panicked: a bug, not the peer's doing.
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => None,
     }
 }
 
@@ -202,7 +203,7 @@ where
             m = tokio::time::timeout(options.idle_timeout, ws.next()) => Event::Frame(m),
             _ = dirty.wake.notified() => Event::Changed,
         };
-        let (next, t) = match event {
+        let next_turn = match event {
             Event::Changed => {
                 let ids: Vec<DocId> = dirty.docs.lock().drain().collect();
                 turn(core, client, move |c| {
@@ -230,6 +231,9 @@ where
                 }
                 _ => continue,
             },
+        };
+        let Some((next, t)) = next_turn else {
+            return Err(NetError::Io("the runtime is shutting down".into()));
         };
         core = next;
         frames = t.frames;
