@@ -29,7 +29,7 @@ use std::process::ExitCode;
 )]
 struct Cli {
     /// The store's directory (every command but `bench` needs one). Only
-    /// `create` and `import` make a store where there is none.
+    /// `create`, `import` and `sync` make a store where there is none.
     #[arg(long, global = true)]
     db: Option<PathBuf>,
     #[command(subcommand)]
@@ -170,9 +170,12 @@ fn run(cli: Cli) -> Result<()> {
         .db
         .as_deref()
         .ok_or("this command needs the store's directory: --db DIR")?;
-    // Only the commands that make documents make a store; the others refuse
+    // Only the commands that bring documents make a store; the others refuse
     // a path where there is none, rather than create an empty one.
-    let creates = matches!(cli.command, Command::Create { .. } | Command::Import { .. });
+    let creates = matches!(
+        cli.command,
+        Command::Create { .. } | Command::Import { .. } | Command::Sync(_)
+    );
     let options = StoreOptions::default();
     let opened = match creates {
         true => Store::open_with(db, options),

@@ -1,0 +1,113 @@
+//! `serve` and `sync` as a script from outside runs them: two stores, two
+//! processes, one WebSocket between them.
+
+use std::io::BufRead;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+fn mergedb(db: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_mergedb"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .unwrap();
+    let text = |b: Vec<u8>| String::from_utf8(b).unwrap().trim().to_string();
+    (out.status.success(), text(out.stdout), text(out.stderr))
+}
+
+/// `serve` on a free loopback port, and the URL it prints.
+fn serve(db: &Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mergedb"))
+        .arg("--db")
+        .arg(db)
+        .args(["serve", "--listen", "127.0.0.1:0", "--allow-unpaired"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    let stdout = child.stdout.take().unwrap();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().strip_prefix("serving on ").unwrap().to_string();
+    (child, url)
+}
+
+#[test]
+fn two_stores_sync_over_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let (ok, doc, _) = mergedb(&a, &["create"]);
+    assert!(ok);
+    assert!(mergedb(&a, &["put", &doc, "/sets", "[5, 5, 3]"]).0);
+    let (mut server, url) = serve(&a);
+
+    // A new device: sync makes its store and takes the document.
+    let (ok, out, err) = mergedb(&b, &["sync", "--peer", &url, &doc]);
+    assert!(ok, "{err}");
+    assert!(out.contains("1 changes in"), "{out}");
+    assert_eq!(mergedb(&b, &["get", &doc]).1, r#"{"sets":[5,5,3]}"#);
+
+    // An edit there goes back, and the server keeps it.
+    assert!(mergedb(&b, &["put", &doc, "/reps", "8"]).0);
+    let (ok, out, err) = mergedb(&b, &["sync", "--peer", &url]);
+    assert!(ok, "{err}");
+    assert!(out.contains("0 changes in, 1 chunks out"), "{out}");
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert_eq!(
+        mergedb(&a, &["get", &doc]).1,
+        r#"{"reps":8,"sets":[5,5,3]}"#
+    );
+}
+
+#[test]
+fn bad_arguments_get_one_line_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    let (_, doc, _) = mergedb(&a, &["create"]);
+    let cases: &[(&[&str], &str)] = &[
+        (&["serve", "--listen", "127.0.0.1:0"], "--allow-unpaired"),
+        (
+            &["serve", "--listen", "0.0.0.0:0", "--allow-unpaired"],
+            "not loopback",
+        ),
+        (
+            &["serve", "--listen", "nowhere", "--allow-unpaired"],
+            "not an address",
+        ),
+        (&["sync", "--peer", "http://127.0.0.1:1"], "not a ws://"),
+        (
+            &["sync", "--peer", "ws://127.0.0.1:1", "--timeout", "2"],
+            "cannot connect",
+        ),
+        (
+            &["sync", "--peer", "ws://127.0.0.1:1", "not-an-id"],
+            "not a document id",
+        ),
+    ];
+    for (args, expected) in cases {
+        let (ok, _, err) = mergedb(&a, args);
+        assert!(!ok, "{args:?} succeeded");
+        assert!(err.contains(expected), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+    }
+    assert_eq!(mergedb(&a, &["docs"]).1, doc);
+}
+
+#[test]
+fn a_document_the_peer_lacks_is_a_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    assert!(mergedb(&a, &["create"]).0);
+    let (mut server, url) = serve(&a);
+    let missing = "00112233445566778899aabbccddeeff";
+    let (ok, out, err) = mergedb(&b, &["sync", "--peer", &url, missing]);
+    server.kill().unwrap();
+    let _ = server.wait();
+    assert!(!ok);
+    assert!(out.contains("does not have it"), "{out}");
+    assert!(err.contains("1 of 1 documents"), "{err}");
+    assert_eq!(mergedb(&b, &["docs"]).1, "");
+}
