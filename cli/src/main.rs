@@ -5,7 +5,8 @@
 //!     mergedb --db DIR docs | create | put DOC PATH JSON | get DOC [PATH]
 //!                 | dump DOC | log DOC | verify | stats
 //!                 | compact [DOC] | import FILE | export DOC
-//!                 | serve --listen ADDR --allow-unpaired | sync --peer URL [DOC...]
+//!                 | id | pair DEVICE [--docs DOC...] | unpair DEVICE | peers
+//!                 | serve --listen ADDR [--allow-unpaired] | sync --peer URL [DOC...]
 //!
 //! PATH is JSON-pointer style: `/items/0/name`. A write exits 0 only after its
 //! change is durable; any error prints one line and exits 1.
@@ -29,7 +30,8 @@ use std::process::ExitCode;
 )]
 struct Cli {
     /// The store's directory (every command but `bench` needs one). Only
-    /// `create`, `import` and `sync` make a store where there is none.
+    /// `create`, `import`, `sync`, `id` and `pair` make a store where there
+    /// is none.
     #[arg(long, global = true)]
     db: Option<PathBuf>,
     #[command(subcommand)]
@@ -103,8 +105,17 @@ enum Command {
     /// Merge a file of Automerge change chunks, or a whole Automerge
     /// document, into an existing document; print how many changes were new.
     Apply { doc: String, file: PathBuf },
-    /// Serve the store's documents to automerge-repo peers over WebSocket,
-    /// until interrupted.
+    /// Print this store's device id, which another device pairs with.
+    Id,
+    /// Allow a device to sync with this store, for every document or the
+    /// ones given.
+    Pair(net::PairArgs),
+    /// Forget a paired device.
+    Unpair { device: String },
+    /// List the paired devices and what each may sync.
+    Peers,
+    /// Serve the store's documents to paired devices over mutual TLS, and
+    /// to automerge-repo clients if asked, until interrupted.
     Serve(net::ServeArgs),
     /// Sync documents with a peer until both sides hold the same changes,
     /// print what moved, and exit.
@@ -174,7 +185,11 @@ fn run(cli: Cli) -> Result<()> {
     // a path where there is none, rather than create an empty one.
     let creates = matches!(
         cli.command,
-        Command::Create { .. } | Command::Import { .. } | Command::Sync(_)
+        Command::Create { .. }
+            | Command::Import { .. }
+            | Command::Sync(_)
+            | Command::Id
+            | Command::Pair(_)
     );
     let options = StoreOptions::default();
     let opened = match creates {
@@ -189,6 +204,10 @@ fn run(cli: Cli) -> Result<()> {
         ),
         e => e.to_string(),
     })?;
+    if creates {
+        // A store made here gets its device key pair now (SPEC.md §6B.6).
+        net::id(&store)?;
+    }
     let err = |e: StoreError| e.to_string();
     match cli.command {
         Command::Docs => store
@@ -370,6 +389,10 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Bench(_) => {}
+        Command::Id => println!("{}", net::id(&store)?),
+        Command::Pair(args) => net::pair(&store, &args)?,
+        Command::Unpair { device } => net::unpair(&store, &device)?,
+        Command::Peers => net::peers(&store)?,
         Command::Serve(args) => net::serve(store, &args)?,
         Command::Sync(args) => net::sync(store, &args)?,
         Command::Stats => {

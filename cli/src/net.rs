@@ -3,37 +3,54 @@
 
 use crate::Result;
 use mergedb::engine::store::{DocId, Store};
-use mergedb::net::ws::{self, ServeOptions};
-use mergedb::net::{Access, DocumentId};
+use mergedb::net::access::Docs;
+use mergedb::net::identity::{self, Identity};
+use mergedb::net::ws::{self, ServeOptions, Unpaired};
+use mergedb::net::{Access, DeviceId, DocumentId};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
-    /// The address to listen on: `127.0.0.1:8080`, `[::1]:8080`.
+    /// The address to listen on: `127.0.0.1:8080`, `0.0.0.0:8080`,
+    /// `[::1]:8080`. Paired devices connect over mutual TLS (`wss://`).
     #[arg(long)]
     listen: String,
-    /// Serve plain, unauthenticated WebSocket, for automerge-repo clients:
-    /// every peer may read, write and create every document.
+    /// Also serve plain, unauthenticated WebSocket (`ws://`) on the same
+    /// port, for automerge-repo clients, to peers on loopback: they may
+    /// read, write and create every document.
     #[arg(long)]
     allow_unpaired: bool,
-    /// With --allow-unpaired, listen on an address other than loopback.
-    /// Anyone who reaches it then reads and writes the store.
+    /// With --allow-unpaired, take unpaired peers from any address, not
+    /// only loopback. Anyone who reaches the port then reads and writes
+    /// the store.
     #[arg(long, requires = "allow_unpaired")]
     unpaired_on_any_address: bool,
 }
 
 #[derive(clap::Args)]
 pub struct SyncArgs {
-    /// The peer's address: `ws://host:port`.
+    /// The peer: `wss://host:port` for a paired device, `ws://host:port`
+    /// for a plain automerge-repo server.
     #[arg(long)]
     peer: String,
     /// The documents to sync (hex, automerge-repo id or `automerge:` URL);
-    /// every document of the store if none.
+    /// if none, every document of the store that the peer may see.
     docs: Vec<String>,
     /// Seconds to wait for the peer before giving up.
     #[arg(long, default_value_t = 30)]
     timeout: u64,
+}
+
+#[derive(clap::Args)]
+pub struct PairArgs {
+    /// The other device's id, as its `mergedb id` prints it.
+    device: String,
+    /// Share these documents only (and let it create none); every
+    /// document, and new ones, if not given.
+    #[arg(long, num_args = 1..)]
+    docs: Vec<String>,
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -43,6 +60,62 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .map_err(|e| format!("cannot start the runtime: {e}"))
 }
 
+fn net_err(e: mergedb::net::NetError) -> String {
+    e.to_string()
+}
+
+/// The store's device id, made with its key pair if it has none yet.
+pub fn id(store: &Store) -> Result<DeviceId> {
+    Ok(Identity::of_store(store).map_err(net_err)?.id())
+}
+
+pub fn pair(store: &Store, args: &PairArgs) -> Result<()> {
+    let device: DeviceId = args.device.parse().map_err(net_err)?;
+    if device == id(store)? {
+        return Err("that is this store's own device id".into());
+    }
+    let access = match args.docs.is_empty() {
+        true => Access::all(),
+        false => Access::only(
+            args.docs
+                .iter()
+                .map(|d| parse_doc(d))
+                .collect::<Result<Vec<_>>>()?,
+        ),
+    };
+    identity::pair(store, &device, &access).map_err(net_err)?;
+    println!("paired {device}: {}", describe(&access));
+    Ok(())
+}
+
+pub fn unpair(store: &Store, device: &str) -> Result<()> {
+    let device: DeviceId = device.parse().map_err(net_err)?;
+    match identity::unpair(store, &device).map_err(net_err)? {
+        true => {
+            println!("unpaired {device}");
+            Ok(())
+        }
+        false => Err(format!("{device} is not paired with this store")),
+    }
+}
+
+pub fn peers(store: &Store) -> Result<()> {
+    for (device, access) in identity::paired(store).map_err(net_err)? {
+        println!("{device} {}", describe(&access));
+    }
+    Ok(())
+}
+
+fn describe(access: &Access) -> String {
+    match &access.docs {
+        Docs::All => "every document".into(),
+        Docs::Only(docs) => {
+            let ids: Vec<String> = docs.iter().map(|d| d.to_string()).collect();
+            format!("{} documents: {}", ids.len(), ids.join(" "))
+        }
+    }
+}
+
 pub fn serve(store: Store, args: &ServeArgs) -> Result<()> {
     let addr: SocketAddr = args.listen.parse().map_err(|_| {
         format!(
@@ -50,31 +123,33 @@ pub fn serve(store: Store, args: &ServeArgs) -> Result<()> {
             args.listen
         )
     })?;
-    if !args.allow_unpaired {
-        return Err(
-            "serve needs --allow-unpaired: this version serves only plain \
-                    WebSocket (paired devices over mutual TLS are not in it yet)"
-                .into(),
-        );
-    }
-    if !addr.ip().is_loopback() && !args.unpaired_on_any_address {
-        return Err(format!(
-            "{addr} is not loopback: unpaired peers are served on loopback only \
-             unless --unpaired-on-any-address says otherwise"
-        ));
-    }
+    let unpaired = match (args.allow_unpaired, args.unpaired_on_any_address) {
+        (false, _) => Unpaired::Refused,
+        (true, false) => Unpaired::Loopback,
+        (true, true) => Unpaired::AnyAddress,
+    };
+    let device = id(&store)?;
+    let paired = identity::paired(&store).map_err(net_err)?.len();
     runtime()?.block_on(async {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         let local = listener.local_addr().map_err(|e| e.to_string())?;
-        println!("serving on ws://{local}");
+        println!("device {device}");
+        println!("serving {paired} paired devices on wss://{local}");
+        match unpaired {
+            Unpaired::Refused => {}
+            Unpaired::Loopback => println!("serving unpaired peers on loopback on ws://{local}"),
+            _ => println!("serving unpaired peers from any address on ws://{local}"),
+        }
         let options = ServeOptions {
+            unpaired,
             access: Access::all(),
+            log: Some(Arc::new(|line: &str| eprintln!("{line}"))),
             ..ServeOptions::default()
         };
         tokio::select! {
-            r = ws::serve(store, listener, options) => r.map_err(|e| e.to_string()),
+            r = ws::serve(store, listener, options) => r.map_err(net_err),
             _ = tokio::signal::ctrl_c() => Ok(()),
         }
     })
@@ -96,20 +171,26 @@ pub fn parse_doc(text: &str) -> Result<DocId> {
 }
 
 pub fn sync(store: Store, args: &SyncArgs) -> Result<()> {
-    let docs = match args.docs.is_empty() {
-        true => store.list_docs().map_err(|e| e.to_string())?,
-        false => args
-            .docs
-            .iter()
-            .map(|d| parse_doc(d))
-            .collect::<Result<_>>()?,
-    };
-    if !args.peer.starts_with("ws://") {
-        return Err(format!("--peer {:?} is not a ws:// address", args.peer));
+    let docs = args
+        .docs
+        .iter()
+        .map(|d| parse_doc(d))
+        .collect::<Result<Vec<_>>>()?;
+    if !args.peer.starts_with("ws://") && !args.peer.starts_with("wss://") {
+        return Err(format!(
+            "--peer {:?} is not a wss:// (paired device) or ws:// address",
+            args.peer
+        ));
     }
     let timeout = Duration::from_secs(args.timeout.max(1));
+    let synced = async {
+        match docs.is_empty() {
+            true => ws::sync_all(&store, &args.peer, timeout).await,
+            false => ws::sync(&store, &args.peer, docs, timeout).await,
+        }
+    };
     let report = runtime()?
-        .block_on(ws::sync(&store, &args.peer, docs, timeout))
+        .block_on(synced)
         .map_err(|e| format!("sync with {}: {e}", args.peer))?;
     let mut missing = 0;
     for (id, r) in &report {

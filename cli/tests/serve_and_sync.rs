@@ -16,22 +16,34 @@ fn mergedb(db: &Path, args: &[&str]) -> (bool, String, String) {
     (out.status.success(), text(out.stdout), text(out.stderr))
 }
 
-/// `serve` on a free loopback port, and the URL it prints.
-fn serve(db: &Path) -> (Child, String) {
+/// `serve` on a free loopback port with `flags`, and the URL it prints
+/// for `scheme` (`wss` or `ws`).
+fn serve_with(db: &Path, flags: &[&str], scheme: &str) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mergedb"))
         .arg("--db")
         .arg(db)
-        .args(["serve", "--listen", "127.0.0.1:0", "--allow-unpaired"])
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(flags)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
     let stdout = child.stdout.take().unwrap();
-    std::io::BufReader::new(stdout)
-        .read_line(&mut line)
-        .unwrap();
-    let url = line.trim().strip_prefix("serving on ").unwrap().to_string();
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let prefix = format!("{scheme}://");
+    let url = loop {
+        let line = lines.next().expect("serve printed its URL").unwrap();
+        if let Some(at) = line.find(&prefix) {
+            break line[at..].to_string();
+        }
+    };
+    // Keep reading, so that serve never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
     (child, url)
+}
+
+/// `serve` for unpaired peers, and its `ws://` URL.
+fn serve(db: &Path) -> (Child, String) {
+    serve_with(db, &["--allow-unpaired"], "ws")
 }
 
 #[test]
@@ -68,16 +80,13 @@ fn bad_arguments_get_one_line_and_change_nothing() {
     let a = dir.path().join("a");
     let (_, doc, _) = mergedb(&a, &["create"]);
     let cases: &[(&[&str], &str)] = &[
-        (&["serve", "--listen", "127.0.0.1:0"], "--allow-unpaired"),
-        (
-            &["serve", "--listen", "0.0.0.0:0", "--allow-unpaired"],
-            "not loopback",
-        ),
         (
             &["serve", "--listen", "nowhere", "--allow-unpaired"],
             "not an address",
         ),
-        (&["sync", "--peer", "http://127.0.0.1:1"], "not a ws://"),
+        (&["sync", "--peer", "http://127.0.0.1:1"], "not a wss://"),
+        (&["pair", "ABCD"], "not a device id"),
+        (&["unpair", "ABCD"], "not a device id"),
         (
             &["sync", "--peer", "ws://127.0.0.1:1", "--timeout", "2"],
             "cannot connect",
@@ -110,4 +119,58 @@ fn a_document_the_peer_lacks_is_a_failure() {
     assert!(out.contains("does not have it"), "{out}");
     assert!(err.contains("1 of 1 documents"), "{err}");
     assert_eq!(mergedb(&b, &["docs"]).1, "");
+}
+
+#[test]
+fn paired_devices_sync_over_tls_and_others_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (phone, laptop, stranger) = (
+        dir.path().join("phone"),
+        dir.path().join("laptop"),
+        dir.path().join("stranger"),
+    );
+    let (_, doc, _) = mergedb(&phone, &["create"]);
+    assert!(mergedb(&phone, &["put", &doc, "/exercise", "\"squat\""]).0);
+    let (ok, phone_id, _) = mergedb(&phone, &["id"]);
+    assert!(ok);
+    let laptop_id = mergedb(&laptop, &["id"]).1;
+    assert_eq!(mergedb(&laptop, &["id"]).1, laptop_id, "the id lasts");
+    assert!(mergedb(&phone, &["pair", &laptop_id]).0);
+    let (ok, out, err) = mergedb(&laptop, &["pair", &phone_id, "--docs", &doc]);
+    assert!(ok, "{err}");
+    assert!(out.contains("1 documents"), "{out}");
+    assert_eq!(
+        mergedb(&phone, &["peers"]).1,
+        format!("{laptop_id} every document")
+    );
+    let (ok, _, err) = mergedb(&phone, &["pair", &phone_id]);
+    assert!(!ok && err.contains("own device id"), "{err}");
+
+    let (mut server, url) = serve_with(&phone, &[], "wss");
+    let (ok, out, err) = mergedb(&laptop, &["sync", "--peer", &url]);
+    assert!(ok, "{err}");
+    assert!(out.is_empty(), "the laptop had nothing shared yet: {out}");
+    let (ok, out, err) = mergedb(&laptop, &["sync", "--peer", &url, &doc]);
+    assert!(ok, "{err}");
+    assert!(out.contains("1 changes in"), "{out}");
+    assert_eq!(
+        mergedb(&laptop, &["get", &doc]).1,
+        r#"{"exercise":"squat"}"#
+    );
+
+    // A device the phone never paired: refused, and it has nothing.
+    let (ok, _, err) = mergedb(&stranger, &["sync", "--peer", &url, &doc]);
+    assert!(!ok);
+    assert!(err.contains("is not paired"), "{err}");
+    // Without --allow-unpaired, plain WebSocket is refused.
+    let plain = url.replace("wss://", "ws://");
+    let (ok, _, _) = mergedb(&stranger, &["sync", "--peer", &plain, &doc]);
+    assert!(!ok);
+    assert_eq!(mergedb(&stranger, &["docs"]).1, "");
+    server.kill().unwrap();
+    let _ = server.wait();
+    assert!(mergedb(&phone, &["unpair", &laptop_id]).0);
+    assert_eq!(mergedb(&phone, &["peers"]).1, "");
+    let (ok, _, err) = mergedb(&phone, &["unpair", &laptop_id]);
+    assert!(!ok && err.contains("not paired"), "{err}");
 }

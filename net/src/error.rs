@@ -46,6 +46,15 @@ pub enum NetError {
     /// the peer went silent.
     #[error("{0}")]
     Io(String),
+    /// Text that is not a device id.
+    #[error("not a device id ({what}): {text:?}")]
+    BadDeviceId { text: String, what: &'static str },
+    /// The device's key or certificate could not be made or read.
+    #[error("the device identity: {0}")]
+    Identity(String),
+    /// The other end is a device this store was not paired with.
+    #[error("device {0} is not paired with this store (`mergedb pair {0}` allows it)")]
+    NotPaired(String),
     /// Text that is not an `automerge:` URL.
     #[error("not an automerge URL ({what}): {text:?}")]
     BadUrl { text: String, what: &'static str },

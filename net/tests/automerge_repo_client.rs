@@ -86,7 +86,11 @@ fn a_real_automerge_repo_client_syncs_both_ways() {
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
     let server = format!("ws://{}", listener.local_addr().unwrap());
-    runtime.spawn(ws::serve(store.clone(), listener, ServeOptions::default()));
+    runtime.spawn(ws::serve(
+        store.clone(),
+        listener,
+        ServeOptions::unpaired_on_loopback(),
+    ));
 
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/js/repo_client.mjs");
     let mut child = Command::new("node")

@@ -70,7 +70,7 @@ where
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_frame_over_the_limit_is_refused() {
     let (s, id) = served();
-    let (url, _) = server(s.clone(), ServeOptions::default()).await;
+    let (url, _) = server(s.clone(), ServeOptions::unpaired_on_loopback()).await;
     let (mut raw, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
     let big = vec![0u8; MAX_FRAME + 1];
     // The server may cut the connection while this is still being written.
@@ -87,7 +87,7 @@ async fn a_frame_over_the_limit_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_types_are_skipped_and_the_sync_goes_on() {
     let (s, id) = served();
-    let (url, _) = server(s.clone(), ServeOptions::default()).await;
+    let (url, _) = server(s.clone(), ServeOptions::unpaired_on_loopback()).await;
     let (mut raw, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
     let join = WireMessage::Join {
         sender_id: "odd".into(),
@@ -129,7 +129,7 @@ async fn a_peer_that_sends_a_byte_at_a_time_is_cut_off() {
     let options = ServeOptions {
         handshake_timeout: Duration::from_secs(2),
         idle_timeout: Duration::from_secs(2),
-        ..ServeOptions::default()
+        ..ServeOptions::unpaired_on_loopback()
     };
     let (url, addr) = server(s.clone(), options).await;
     // Before the upgrade: the request line, a byte every 100 ms.
@@ -182,7 +182,7 @@ async fn a_peer_that_sends_a_byte_at_a_time_is_cut_off() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_connections_at_once() {
     let (s, id) = served();
-    let (url, _) = server(s.clone(), ServeOptions::default()).await;
+    let (url, _) = server(s.clone(), ServeOptions::unpaired_on_loopback()).await;
     let mut tasks = Vec::new();
     for i in 0..100i64 {
         let url = url.clone();

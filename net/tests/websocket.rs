@@ -28,7 +28,11 @@ fn json(store: &Store, id: &DocId) -> String {
 async fn server(store: Store) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("ws://{}", listener.local_addr().unwrap());
-    tokio::spawn(ws::serve(store, listener, ServeOptions::default()));
+    tokio::spawn(ws::serve(
+        store,
+        listener,
+        ServeOptions::unpaired_on_loopback(),
+    ));
     url
 }
 

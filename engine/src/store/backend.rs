@@ -86,6 +86,9 @@ pub enum StoreError {
         /// What is wrong with it.
         detail: String,
     },
+    /// A setting's name that is empty or longer than 255 bytes.
+    #[error("a setting's name must be 1 to 255 bytes, not {0}")]
+    BadSettingName(usize),
     /// The document refused an edit or a change.
     #[error(transparent)]
     Engine(#[from] crate::EngineError),

@@ -11,6 +11,7 @@
 //! | log | `L` doc(16) actor-length(1) actor seq(u64 big-endian) | a log record (§5.3) |
 //! | queue | `Q` doc(16) hash(32) | an encoded change waiting for its deps |
 //! | sync | `Y` doc(16) peer | a peer's persisted sync state (§6A) |
+//! | setting | `N` name | a store-wide setting of a layer above (§5.2) |
 
 use mergedb_format::{hex, ActorId, ChangeHash};
 use std::fmt;
@@ -19,6 +20,7 @@ pub(crate) const STORE_KEY: &[u8] = b"M";
 pub(crate) const STORE_VALUE: &[u8] = b"mergedb store 4";
 pub(crate) const ACTOR_KEY: &[u8] = b"A";
 pub(crate) const STORAGE_ID_KEY: &[u8] = b"I";
+pub(crate) const SETTING: u8 = b'N';
 const DOC: u8 = b'D';
 const LOG: u8 = b'L';
 const QUEUE: u8 = b'Q';

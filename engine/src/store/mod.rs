@@ -20,6 +20,7 @@ mod options;
 mod redb_backend;
 mod redb_tables;
 mod reentry;
+mod settings;
 #[cfg(feature = "sled")]
 mod sled_backend;
 mod state_read;
