@@ -7,8 +7,10 @@
 //!   them changed on the server, and a client that syncs every document,
 //!   as automerge-repo does on connect;
 //! - `network/reconnect_changed_10`: the same, syncing the 10 changed ones,
-//!   the floor a digest of ids and heads (to come) would bring a reconnect
-//!   down to.
+//!   the floor;
+//! - `network/reconnect_digest_10000`: the same between paired mergedb
+//!   devices over TLS, naming every document: the server lists the changed
+//!   ones (§6B.8), and only those are synced.
 //!
 //! Each prints bytes on the wire (sync message bytes, both ways) once,
 //! before timing.
@@ -21,8 +23,9 @@ use common::mergedb_local;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use mergedb::engine::format::ObjId;
 use mergedb::engine::store::{DocId, Durability, Store, StoreError, StoreOptions};
+use mergedb_net::identity::{self, Identity};
 use mergedb_net::ws::{self, ServeOptions};
-use mergedb_net::DocReport;
+use mergedb_net::{Access, DocReport};
 use mergedb_traces::trace::Trace;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -111,7 +114,13 @@ fn many(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
             id
         })
         .collect();
+    let id_of = |s: &Store| Identity::of_store(s).unwrap().id();
+    identity::pair(&server, &id_of(&client), &Access::all()).unwrap();
+    identity::pair(&client, &id_of(&server), &Access::all()).unwrap();
+    // One port serves both: plain for automerge-repo's way, TLS for the
+    // paired device's.
     let url = serve(rt, &server);
+    let tls = url.replace("ws://", "wss://");
     rt.block_on(ws::sync(&client, &url, ids.clone(), WAIT))
         .unwrap();
     let mut round = 0i64;
@@ -122,10 +131,15 @@ fn many(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
         }
     };
     let changed: Vec<DocId> = ids.iter().step_by(DOCS / 10).copied().collect();
-    for (name, docs) in [("all_10000", &ids), ("changed_10", &changed)] {
+    let runs = [
+        ("all_10000", &ids, &url),
+        ("changed_10", &changed, &url),
+        ("digest_10000", &ids, &tls),
+    ];
+    for (name, docs, url) in runs {
         change_ten();
         let report = rt
-            .block_on(ws::sync(&client, &url, docs.clone(), WAIT))
+            .block_on(ws::sync(&client, url, docs.clone(), WAIT))
             .unwrap();
         let (i, o) = wire_bytes(&report);
         let moved: usize = report.values().map(|r| r.changes_in).sum();
@@ -133,12 +147,12 @@ fn many(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
     }
     let mut g = c.benchmark_group("network");
     g.sample_size(10).measurement_time(Duration::from_secs(20));
-    for (name, docs) in [("all_10000", &ids), ("changed_10", &changed)] {
+    for (name, docs, url) in runs {
         g.bench_function(format!("reconnect_{name}"), |b| {
             b.iter_batched(
                 &mut change_ten,
                 |()| {
-                    rt.block_on(ws::sync(&client, &url, docs.clone(), WAIT))
+                    rt.block_on(ws::sync(&client, url, docs.clone(), WAIT))
                         .unwrap()
                 },
                 BatchSize::PerIteration,

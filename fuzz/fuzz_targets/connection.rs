@@ -1,7 +1,8 @@
 //! A hostile peer's frames into the connection core of a server whose
 //! store holds a document. The input is frames, each a 2-byte big-endian
 //! length and its bytes; a first byte that is odd puts a valid `join`
-//! before them, so the fuzzer reaches past the handshake. Whatever the
+//! before them, so the fuzzer reaches past the handshake, and bit 1 turns
+//! on the digest of paired devices. Whatever the
 //! frames, the core returns, the store verifies clean, and the document's
 //! changes are all still there.
 #![no_main]
@@ -20,12 +21,14 @@ fuzz_target!(|data: &[u8]| {
         })
         .unwrap();
     let before = store.doc(&id).unwrap().heads().unwrap();
-    let mut config = Config::new(&store, Access::all());
-    config.max_docs = 8;
-    let mut conn = Connection::accept(store.clone(), config);
     let Some((first, mut rest)) = data.split_first() else {
         return;
     };
+    let mut config = Config::new(&store, Access::all());
+    config.max_docs = 8;
+    // Bit 1: between mergedb devices, with the digest (SPEC.md §6B.8).
+    config.digest = first & 2 != 0;
+    let mut conn = Connection::accept(store.clone(), config);
     if first % 2 == 1 {
         let join = WireMessage::Join {
             sender_id: "fuzz".into(),

@@ -7,6 +7,7 @@
 //! then is the answer, whose heads include them, written. A change is sent
 //! only once durable too (`generate_sync_message` flushes first).
 
+mod digest;
 mod docs;
 
 pub use docs::DocReport;
@@ -14,7 +15,7 @@ pub use docs::DocReport;
 use crate::access::Access;
 use crate::wire::{PeerMetadata, WireMessage, PROTOCOL_VERSION};
 use crate::NetError;
-use mergedb_engine::store::{DocId, Store};
+use mergedb_engine::store::{DocId, Store, SESSION_MARK};
 use std::collections::BTreeMap;
 
 /// The most documents one connection syncs unless `Config` says otherwise:
@@ -33,6 +34,14 @@ pub struct Config {
     pub access: Access,
     /// The most documents the connection may sync.
     pub max_docs: usize,
+    /// Both sides are mergedb devices, and a reconnect moves only what
+    /// changed (§6B.8): the accepting side lists the documents that
+    /// changed for the peer, and the connecting side syncs those and its
+    /// own changed ones. Off for automerge-repo peers.
+    pub digest: bool,
+    /// With `digest`, on the connecting side: also sync the documents the
+    /// peer lists that `access` allows, not only the ones named.
+    pub take_offered: bool,
 }
 
 impl Config {
@@ -47,6 +56,8 @@ impl Config {
             storage_id,
             access,
             max_docs: DEFAULT_MAX_DOCS,
+            digest: false,
+            take_offered: false,
         }
     }
 }
@@ -81,6 +92,12 @@ pub struct Connection {
     links: BTreeMap<DocId, docs::Link>,
     /// The documents we sync on our own account, started once open.
     wanted: Vec<DocId>,
+    /// With a digest: the named documents not started, since the peer has
+    /// all of ours; started if the peer lists them.
+    held: std::collections::BTreeSet<DocId>,
+    /// With a digest, on the connecting side: the peer's list is not all
+    /// in yet.
+    awaiting_digest: bool,
     out: Vec<Vec<u8>>,
     /// Messages of types this side does not act on (ephemeral, heads
     /// subscriptions, types newer than this code).
@@ -113,6 +130,8 @@ impl Connection {
             phase,
             links: BTreeMap::new(),
             wanted,
+            held: Default::default(),
+            awaiting_digest: false,
             out: Vec::new(),
             ignored: 0,
         }
@@ -219,6 +238,9 @@ impl Connection {
         };
         self.out.push(answer.encode());
         self.phase = Phase::Open(peer(sender_id, metadata));
+        if self.config.digest {
+            return self.send_digest();
+        }
         Ok(())
     }
 
@@ -233,6 +255,9 @@ impl Connection {
             return self.fail(NetError::Protocol(what));
         }
         self.phase = Phase::Open(peer(sender_id, metadata));
+        if self.config.digest {
+            return self.start_changed();
+        }
         for id in std::mem::take(&mut self.wanted) {
             self.start(id)?;
         }
@@ -253,6 +278,9 @@ impl Connection {
                 }
                 Ok(())
             }
+            WireMessage::Changed {
+                document_ids, more, ..
+            } if self.config.digest => self.on_digest(document_ids, more),
             WireMessage::Join { .. } | WireMessage::Peer { .. } => {
                 let what = format!("a second {} message", message.type_name());
                 self.fail(NetError::Protocol(what))
@@ -311,20 +339,36 @@ impl Connection {
     }
 }
 
+/// Numbers the sessions of this process, so that two connections of one
+/// peer never share an open sync state.
+static SESSIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// The peer, keyed by its storage id when it has one it will come back
-/// with, else by its peer id (and then ephemeral).
+/// with, else by its peer id (and then ephemeral). The key ends with this
+/// session's number after `SESSION_MARK`, which the store leaves out of
+/// the key it keeps the state under (text never holds the byte 0xff).
 fn peer(id: String, metadata: Option<PeerMetadata>) -> Peer {
+    let session = SESSIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let keyed = |kind: &[u8], name: &str| {
+        [
+            kind,
+            name.as_bytes(),
+            &[SESSION_MARK],
+            &session.to_be_bytes(),
+        ]
+        .concat()
+    };
     match metadata {
         Some(PeerMetadata {
             storage_id: Some(storage),
             is_ephemeral: false,
         }) => Peer {
-            key: [b"s:", storage.as_bytes()].concat(),
+            key: keyed(b"s:", &storage),
             id,
             ephemeral: false,
         },
         _ => Peer {
-            key: [b"p:", id.as_bytes()].concat(),
+            key: keyed(b"p:", &id),
             id,
             ephemeral: true,
         },

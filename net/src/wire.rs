@@ -108,6 +108,15 @@ pub enum WireMessage {
         document_id: DocumentId,
         new_heads: BTreeMap<String, HeadsInfo>,
     },
+    /// mergedb's own, sent only between mergedb devices (§6B.8): the
+    /// documents that changed for the receiver since it last synced them,
+    /// in parts of at most `MAX_LIST`; `more` says another part follows.
+    Changed {
+        sender_id: String,
+        target_id: String,
+        document_ids: Vec<DocumentId>,
+        more: bool,
+    },
 }
 
 impl WireMessage {
@@ -124,6 +133,7 @@ impl WireMessage {
             WireMessage::Error { .. } => "error",
             WireMessage::RemoteSubscriptionChange { .. } => "remote-subscription-change",
             WireMessage::RemoteHeadsChanged { .. } => "remote-heads-changed",
+            WireMessage::Changed { .. } => "mergedb-changed",
         }
     }
 

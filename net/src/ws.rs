@@ -175,7 +175,9 @@ async fn serve_one(
             .await
             .map_err(|_| late())?
             .map_err(|e| NetError::Io(format!("WebSocket: {e}")))?;
-        let core = Connection::accept(store.clone(), Config::new(store, access));
+        let mut config = Config::new(store, access);
+        config.digest = true;
+        let core = Connection::accept(store.clone(), config);
         return drive(ws, core, store, options, false).await.map(|_| ());
     }
     let refused = match options.unpaired {
@@ -274,11 +276,14 @@ async fn sync_docs(
             .map_err(|e| cannot(&format!("TLS: {e}")))?;
         let device = tls::peer_device(stream.get_ref().1)?;
         let access = paired_access_blocking(store, device).await?;
+        let mut config = Config::new(store, access);
+        config.digest = true;
+        config.take_offered = docs.is_none();
         let docs = match docs {
-            Some(docs) => shared(docs, &access, &device)?,
+            Some(docs) => shared(docs, &config.access, &device)?,
             None => {
                 let mut all = list_docs(store).await?;
-                all.retain(|d| access.allows(d));
+                all.retain(|d| config.access.allows(d));
                 all
             }
         };
@@ -287,7 +292,7 @@ async fn sync_docs(
             .await
             .map_err(|_| no_answer())?
             .map_err(|e| cannot(&e))?;
-        let core = Connection::connect(store.clone(), Config::new(store, access), docs);
+        let core = Connection::connect(store.clone(), config, docs);
         return drive(ws, core, store, &options, true).await;
     }
     let connect = tokio_tungstenite::connect_async_with_config(url, Some(ws_config()), true);

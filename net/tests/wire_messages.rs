@@ -281,6 +281,18 @@ fn any_message() -> impl Strategy<Value = WireMessage> {
         (
             s(),
             s(),
+            proptest::collection::vec(id.clone(), 0..5),
+            any::<bool>()
+        )
+            .prop_map(|(a, b, ids, more)| WireMessage::Changed {
+                sender_id: a,
+                target_id: b,
+                document_ids: ids,
+                more,
+            }),
+        (
+            s(),
+            s(),
             id,
             proptest::collection::btree_map(
                 s(),

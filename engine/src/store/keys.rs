@@ -109,8 +109,16 @@ pub(crate) fn queue_key(doc: &DocId, hash: &ChangeHash) -> Vec<u8> {
     key
 }
 
+/// The byte that starts a session's part of a peer name: the open sync
+/// states are per session (the whole name), the stored one per peer (the
+/// name before it), so that two connections of one peer that overlap, as
+/// a quick reconnect does, never share the state of a session.
+pub const SESSION_MARK: u8 = 0xff;
+
 /// The key of a peer's sync state for a document.
 pub(crate) fn sync_key(doc: &DocId, peer: &[u8]) -> Vec<u8> {
+    let end = peer.iter().position(|b| *b == SESSION_MARK);
+    let peer = peer.get(..end.unwrap_or(peer.len())).unwrap_or(peer);
     let mut key = with_doc(b'Y', doc, peer.len());
     key.extend_from_slice(peer);
     key

@@ -36,7 +36,7 @@ pub use cache::CacheStats;
 pub use compact::{Compaction, LogStats};
 pub use handle::DocHandle;
 pub use header_shield::HeaderShield;
-pub use keys::DocId;
+pub use keys::{DocId, SESSION_MARK};
 pub use memory::MemoryBackend;
 pub use options::{Commit, Durability, RecoveryMode, Stats, StoreOptions, VerifyReport};
 pub use redb_backend::RedbBackend;

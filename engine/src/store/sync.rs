@@ -149,6 +149,34 @@ impl Store {
         self.persist(batch, &mut None)?.wait()
     }
 
+    /// Whether `peer` is known to hold every change of `id`: the heads both
+    /// sides have, as the sync state kept for it says (the open one, else
+    /// the stored one), are the document's heads. False without a state.
+    /// A reconnect can skip the documents this holds for (SPEC.md §6B.8).
+    pub fn peer_has_all(&self, id: &DocId, peer: &[u8]) -> Result<bool, StoreError> {
+        let open = self
+            .inner
+            .sync
+            .lock()
+            .get(&(*id, peer.to_vec()))
+            .map(|s| s.shared_heads.clone());
+        let mut shared = match open {
+            Some(heads) => heads,
+            None => match self.inner.backend.get(&keys::sync_key(id, peer))? {
+                Some(bytes) => {
+                    SyncState::decode(&bytes)
+                        .map_err(|e| super::store::corrupt(id, &keys::sync_key(id, peer), e))?
+                        .shared_heads
+                }
+                None => return Ok(false),
+            },
+        };
+        let mut ours = self.doc(id)?.heads()?;
+        ours.sort_unstable();
+        shared.sort_unstable();
+        Ok(!ours.is_empty() && ours == shared)
+    }
+
     /// The heads `peer` last said it has of `id` on the open connection, if
     /// it has said any: equal to this store's heads (both sorted), the two
     /// hold the same changes.

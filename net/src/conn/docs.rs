@@ -70,9 +70,19 @@ impl Connection {
     }
 
     /// Tells the peer of a change to `id`, if the connection syncs it.
+    /// Between mergedb devices, a document the connection does not sync
+    /// yet that the peer may see is synced from now on.
     pub fn doc_changed(&mut self, id: &DocId) -> Result<(), NetError> {
-        if !matches!(self.phase, Phase::Open(_)) || !self.links.contains_key(id) {
+        if !matches!(self.phase, Phase::Open(_)) {
             return Ok(());
+        }
+        if !self.links.contains_key(id) {
+            if !(self.config.digest && self.config.access.allows(id)) {
+                return Ok(());
+            }
+            if let Err(e) = self.link(*id) {
+                return self.fail(e);
+            }
         }
         match self.store.contains_doc(id) {
             Ok(true) => self.send_sync(*id),
@@ -181,6 +191,9 @@ impl Connection {
         let Phase::Open(peer) = &self.phase else {
             return Ok(false);
         };
+        if self.awaiting_digest {
+            return Ok(false);
+        }
         for (id, link) in self.links.iter().filter(|(_, l)| l.wanted) {
             if link.report.unavailable {
                 continue;
@@ -204,7 +217,7 @@ impl Connection {
 
 /// A store error as the network layer's: the peer's bytes are to blame
 /// for some, the store for the rest.
-fn store_error(e: StoreError) -> NetError {
+pub(super) fn store_error(e: StoreError) -> NetError {
     match e {
         StoreError::BadMessage(_) | StoreError::MessageTooLarge { .. } => {
             NetError::Protocol(format!("its sync message: {e}"))

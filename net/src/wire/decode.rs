@@ -30,6 +30,8 @@ struct Fields<'b> {
     add: Option<Vec<String>>,
     remove: Option<Vec<String>>,
     new_heads: Option<BTreeMap<String, HeadsInfo>>,
+    documents: Option<Vec<DocumentId>>,
+    more: Option<bool>,
 }
 
 /// Stores a field's value, refusing a second one.
@@ -277,6 +279,19 @@ fn field<'b>(d: &mut Decoder<'b>, key: &'b str, f: &mut Fields<'b>) -> Result<()
             false => put(&mut f.remove, key, texts(d, "remove")?),
         },
         "newHeads" => put(&mut f.new_heads, key, new_heads(d)?),
+        "documentIds" => {
+            let mut ids = Vec::new();
+            array_items(d, "documentIds", |d| {
+                ids.push(document_id(d)?);
+                Ok(())
+            })?;
+            put(&mut f.documents, key, ids)
+        }
+        "more" => {
+            let at = d.position();
+            let b = d.bool().map_err(|e| NetError::cbor(e, at))?;
+            put(&mut f.more, key, b)
+        }
         _ => skip(d),
     }
 }
@@ -371,6 +386,15 @@ impl Fields<'_> {
                 add: self.add.unwrap_or_default(),
                 remove: self.remove.unwrap_or_default(),
             },
+            "mergedb-changed" => WireMessage::Changed {
+                sender_id: sender()?,
+                target_id: target()?,
+                document_ids: self.documents.ok_or(NetError::MissingField {
+                    message: name,
+                    field: "documentIds",
+                })?,
+                more: self.more.unwrap_or(false),
+            },
             _ => WireMessage::RemoteHeadsChanged {
                 sender_id: sender()?,
                 target_id: target()?,
@@ -385,7 +409,8 @@ impl Fields<'_> {
 }
 
 /// Every `type` this layer reads; the last is matched by `_` above.
-const KINDS: [&str; 10] = [
+const KINDS: [&str; 11] = [
+    "mergedb-changed",
     "join",
     "peer",
     "leave",

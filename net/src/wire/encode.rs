@@ -201,6 +201,21 @@ impl WireMessage {
                 o.doc(document_id);
                 o.text("newHeads").heads(new_heads);
             }
+            WireMessage::Changed {
+                sender_id,
+                target_id,
+                document_ids,
+                more,
+            } => {
+                o.addressed(5, kind, sender_id, target_id);
+                o.text("documentIds");
+                o.head(ARRAY, document_ids.len() as u64);
+                for id in document_ids {
+                    o.text(&id.to_string());
+                }
+                o.text("more");
+                o.0.push(if *more { 0xf5 } else { 0xf4 });
+            }
         }
         o.0
     }

@@ -1,0 +1,110 @@
+//! Between paired mergedb devices a reconnect moves what changed, not every
+//! document (SPEC.md §6B.8): the server lists the documents that changed
+//! for the peer, the client adds its own changed ones, and only those are
+//! synced.
+
+use mergedb_engine::format::ObjId;
+use mergedb_engine::store::{DocId, Store, StoreError, StoreOptions};
+use mergedb_net::identity::{self, Identity};
+use mergedb_net::ws::{self, ServeOptions};
+use mergedb_net::Access;
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn store() -> Store {
+    Store::in_memory(StoreOptions::default()).unwrap()
+}
+
+fn put(store: &Store, id: &DocId, key: &str, value: i64) {
+    store
+        .transact(id, |tx| {
+            Ok::<_, StoreError>(tx.put(&ObjId::Root, key, value)?)
+        })
+        .unwrap();
+}
+
+fn json(store: &Store, id: &DocId) -> String {
+    store.doc(id).unwrap().to_json().unwrap().to_string()
+}
+
+/// Two paired stores and the phone served over TLS.
+async fn paired() -> (Store, Store, String) {
+    let (phone, laptop) = (store(), store());
+    let ids = |s: &Store| Identity::of_store(s).unwrap().id();
+    identity::pair(&phone, &ids(&laptop), &Access::all()).unwrap();
+    identity::pair(&laptop, &ids(&phone), &Access::all()).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("wss://{}", listener.local_addr().unwrap());
+    tokio::spawn(ws::serve(phone.clone(), listener, ServeOptions::default()));
+    (phone, laptop, url)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconnect_syncs_only_the_documents_that_changed() {
+    let (phone, laptop, url) = paired().await;
+    let docs: Vec<DocId> = (0..50)
+        .map(|i| {
+            let id = phone.create_doc().unwrap();
+            put(&phone, &id, "n", i);
+            id
+        })
+        .collect();
+    let first = ws::sync_all(&laptop, &url, WAIT).await.unwrap();
+    assert_eq!(first.len(), 50, "a first sync takes every document");
+
+    // In sync: a reconnect moves nothing.
+    let again = ws::sync_all(&laptop, &url, WAIT).await.unwrap();
+    assert!(again.is_empty(), "{again:?}");
+
+    // Two changed on the phone, one on the laptop, one new on each.
+    put(&phone, &docs[3], "n", 100);
+    put(&phone, &docs[40], "n", 101);
+    put(&laptop, &docs[7], "n", 102);
+    let new_on_phone = phone.create_doc().unwrap();
+    put(&phone, &new_on_phone, "new", 1);
+    let new_on_laptop = laptop.create_doc().unwrap();
+    put(&laptop, &new_on_laptop, "new", 2);
+    let report = ws::sync_all(&laptop, &url, WAIT).await.unwrap();
+    let moved: BTreeSet<DocId> = report.keys().copied().collect();
+    let expected: BTreeSet<DocId> = [docs[3], docs[40], docs[7], new_on_phone, new_on_laptop]
+        .into_iter()
+        .collect();
+    assert_eq!(moved, expected);
+    for id in docs.iter().chain([&new_on_phone, &new_on_laptop]) {
+        assert_eq!(json(&phone, id), json(&laptop, id));
+    }
+    let bytes: usize = report.values().map(|r| r.bytes_in + r.bytes_out).sum();
+    assert!(bytes < 5 * 2_000, "{bytes} bytes for 5 documents");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn named_documents_take_no_others_and_a_restart_keeps_the_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let laptop = Store::open(dir.path()).unwrap();
+    let (phone, _, url) = paired().await;
+    // `paired` made its own laptop: pair this one, which lasts on disk.
+    let ids = |s: &Store| Identity::of_store(s).unwrap().id();
+    identity::pair(&phone, &ids(&laptop), &Access::all()).unwrap();
+    identity::pair(&laptop, &ids(&phone), &Access::all()).unwrap();
+    let (a, b) = (phone.create_doc().unwrap(), phone.create_doc().unwrap());
+    put(&phone, &a, "a", 1);
+    put(&phone, &b, "b", 1);
+    let report = ws::sync(&laptop, &url, vec![a], WAIT).await.unwrap();
+    assert_eq!(report.keys().copied().collect::<Vec<_>>(), vec![a]);
+    assert!(
+        !laptop.contains_doc(&b).unwrap(),
+        "b was offered, not named"
+    );
+
+    // After a restart the laptop still knows the phone holds all of `a`.
+    drop(laptop);
+    let laptop = Store::open(dir.path()).unwrap();
+    let report = ws::sync(&laptop, &url, vec![a], WAIT).await.unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    put(&phone, &a, "a", 2);
+    let report = ws::sync(&laptop, &url, vec![a], WAIT).await.unwrap();
+    assert_eq!(report[&a].changes_in, 1);
+    assert_eq!(json(&laptop, &a), r#"{"a":2}"#);
+}
