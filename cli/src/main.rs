@@ -6,7 +6,8 @@
 //!                 | dump DOC | log DOC | verify | stats
 //!                 | compact [DOC] | import FILE | export DOC
 //!                 | id | pair DEVICE [--docs DOC...] | unpair DEVICE | peers
-//!                 | serve --listen ADDR [--allow-unpaired] | sync --peer URL [DOC...]
+//!                 | serve --listen ADDR [--allow-unpaired] [--announce]
+//!                 | sync (--peer URL | --discover [--wait S]) [DOC...]
 //!
 //! PATH is JSON-pointer style: `/items/0/name`. A write exits 0 only after its
 //! change is durable; any error prints one line and exits 1.

@@ -6,7 +6,8 @@ use mergedb::engine::store::{DocId, Store};
 use mergedb::net::access::Docs;
 use mergedb::net::identity::{self, Identity};
 use mergedb::net::ws::{self, ServeOptions, Unpaired};
-use mergedb::net::{Access, DeviceId, DocumentId};
+use mergedb::net::{Access, DeviceId, DocReport, DocumentId};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,14 +28,26 @@ pub struct ServeArgs {
     /// the store.
     #[arg(long, requires = "allow_unpaired")]
     unpaired_on_any_address: bool,
+    /// Announce the store on the LAN (mDNS), so that paired devices find
+    /// it with `sync --discover`.
+    #[arg(long)]
+    announce: bool,
 }
 
 #[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("to").required(true).args(["peer", "discover"])))]
 pub struct SyncArgs {
     /// The peer: `wss://host:port` for a paired device, `ws://host:port`
     /// for a plain automerge-repo server.
     #[arg(long)]
-    peer: String,
+    peer: Option<String>,
+    /// Find the paired devices that announce themselves on the LAN (mDNS)
+    /// and sync with each.
+    #[arg(long)]
+    discover: bool,
+    /// With --discover, seconds to listen for announcements.
+    #[arg(long, default_value_t = 3, requires = "discover")]
+    wait: u64,
     /// The documents to sync (hex, automerge-repo id or `automerge:` URL);
     /// if none, every document of the store that the peer may see.
     docs: Vec<String>,
@@ -142,6 +155,14 @@ pub fn serve(store: Store, args: &ServeArgs) -> Result<()> {
             Unpaired::Loopback => println!("serving unpaired peers on loopback on ws://{local}"),
             _ => println!("serving unpaired peers from any address on ws://{local}"),
         }
+        let _announced = match args.announce {
+            true => {
+                let a = mergedb::net::mdns::announce(&device, local.port()).map_err(net_err)?;
+                println!("announcing {} on the LAN", mergedb::net::mdns::SERVICE);
+                Some(a)
+            }
+            false => None,
+        };
         let options = ServeOptions {
             unpaired,
             access: Access::all(),
@@ -176,24 +197,98 @@ pub fn sync(store: Store, args: &SyncArgs) -> Result<()> {
         .iter()
         .map(|d| parse_doc(d))
         .collect::<Result<Vec<_>>>()?;
-    if !args.peer.starts_with("ws://") && !args.peer.starts_with("wss://") {
-        return Err(format!(
-            "--peer {:?} is not a wss:// (paired device) or ws:// address",
-            args.peer
-        ));
-    }
     let timeout = Duration::from_secs(args.timeout.max(1));
-    let synced = async {
-        match docs.is_empty() {
-            true => ws::sync_all(&store, &args.peer, timeout).await,
-            false => ws::sync(&store, &args.peer, docs, timeout).await,
+    let peers = match &args.peer {
+        Some(peer) if peer.starts_with("ws://") || peer.starts_with("wss://") => {
+            vec![(None, vec![peer.clone()])]
         }
+        Some(peer) => {
+            return Err(format!(
+                "--peer {peer:?} is not a wss:// (paired device) or ws:// address"
+            ))
+        }
+        None => discovered(&store, Duration::from_secs(args.wait.max(1)))?,
     };
-    let report = runtime()?
-        .block_on(synced)
-        .map_err(|e| format!("sync with {}: {e}", args.peer))?;
+    let runtime = runtime()?;
+    let mut failed = Vec::new();
+    for (device, urls) in &peers {
+        match sync_device(&runtime, &store, device.as_ref(), urls, &docs, timeout) {
+            Ok(Some(why)) | Err(why) => failed.push(why),
+            Ok(None) => {}
+        }
+    }
+    match failed.is_empty() {
+        true => Ok(()),
+        false => Err(failed.join("; ")),
+    }
+}
+
+/// Syncs with one peer at the first of its addresses that answers; why
+/// the sync fell short, if it did.
+fn sync_device(
+    runtime: &tokio::runtime::Runtime,
+    store: &Store,
+    device: Option<&DeviceId>,
+    urls: &[String],
+    docs: &[DocId],
+    timeout: Duration,
+) -> Result<Option<String>> {
+    let mut last = String::from("no address");
+    for url in urls {
+        if let Some(d) = device {
+            println!("device {d} at {url}");
+        }
+        let synced = async {
+            match docs.is_empty() {
+                true => ws::sync_all(store, url, timeout).await,
+                false => ws::sync(store, url, docs.to_vec(), timeout).await,
+            }
+        };
+        match runtime.block_on(synced) {
+            Ok(report) => return Ok(print_report(&report).map(|why| format!("{url}: {why}"))),
+            Err(e) => last = format!("sync with {url}: {e}"),
+        }
+    }
+    Err(last)
+}
+
+/// The paired devices announced on the LAN within `wait`, with their
+/// addresses, IPv4 first.
+fn discovered(store: &Store, wait: Duration) -> Result<Vec<(Option<DeviceId>, Vec<String>)>> {
+    let paired: std::collections::BTreeSet<DeviceId> = identity::paired(store)
+        .map_err(net_err)?
+        .into_iter()
+        .map(|(d, _)| d)
+        .collect();
+    if paired.is_empty() {
+        return Err("no device is paired with this store: `mergedb pair DEVICE` first".into());
+    }
+    // Done as soon as every paired device has been heard from.
+    let all =
+        |found: &BTreeMap<DeviceId, Vec<SocketAddr>>| paired.iter().all(|d| found.contains_key(d));
+    let found = mergedb::net::mdns::discover(wait, all).map_err(net_err)?;
+    let peers: Vec<_> = found
+        .into_iter()
+        .filter(|(d, _)| paired.contains(d))
+        .map(|(d, addrs)| {
+            (
+                Some(d),
+                addrs.iter().map(|a| format!("wss://{a}")).collect(),
+            )
+        })
+        .collect();
+    match peers.is_empty() {
+        true => Err(format!(
+            "no paired device announced itself on the LAN in {wait:?}"
+        )),
+        false => Ok(peers),
+    }
+}
+
+/// Prints a line per document; why the sync fell short, if it did.
+fn print_report(report: &BTreeMap<DocId, DocReport>) -> Option<String> {
     let mut missing = 0;
-    for (id, r) in &report {
+    for (id, r) in report {
         let url = mergedb::net::AutomergeUrl::new((*id).into());
         match r.unavailable {
             true => {
@@ -206,11 +301,10 @@ pub fn sync(store: Store, args: &SyncArgs) -> Result<()> {
             ),
         }
     }
-    match missing {
-        0 => Ok(()),
-        n => Err(format!(
-            "{n} of {} documents were not available from the peer",
+    (missing > 0).then(|| {
+        format!(
+            "{missing} of {} documents were not available from the peer",
             report.len()
-        )),
-    }
+        )
+    })
 }

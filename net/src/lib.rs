@@ -9,6 +9,7 @@ pub mod device_id;
 pub mod doc_id;
 pub mod error;
 pub mod identity;
+pub mod mdns;
 pub mod tls;
 pub mod wire;
 pub mod ws;
