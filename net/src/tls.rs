@@ -101,11 +101,11 @@ impl ClientCertVerifier for AnyDevice {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+        ServerCertVerifier::verify_tls13_signature(self, message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
+        ServerCertVerifier::supported_verify_schemes(self)
     }
 
     fn client_auth_mandatory(&self) -> bool {

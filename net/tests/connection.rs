@@ -1,31 +1,18 @@
 //! The connection core, without sockets: two stores in memory, a
 //! `Connection` each, and the frames moved by hand.
 
-use mergedb_engine::format::ObjId;
-use mergedb_engine::store::{DocId, Store, StoreError, StoreOptions};
-use mergedb_net::{Access, Config, Connection, DocumentId, NetError, WireMessage};
+mod common;
 
-fn store() -> Store {
-    Store::in_memory(StoreOptions::default()).unwrap()
-}
+use common::{json, put, store};
+
+use mergedb_engine::store::{DocId, Store};
+use mergedb_net::{Access, Config, Connection, DocumentId, NetError, WireMessage};
 
 fn config(store: &Store, name: &str, access: Access) -> Config {
     Config {
         peer_id: name.to_string(),
         ..Config::new(store, access)
     }
-}
-
-fn put(store: &Store, id: &DocId, key: &str, value: i64) {
-    store
-        .transact(id, |tx| {
-            Ok::<_, StoreError>(tx.put(&ObjId::Root, key, value)?)
-        })
-        .unwrap();
-}
-
-fn json(store: &Store, id: &DocId) -> String {
-    store.doc(id).unwrap().to_json().unwrap().to_string()
 }
 
 /// Moves frames both ways until neither side has any; gives the count.

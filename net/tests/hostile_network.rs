@@ -3,9 +3,12 @@
 //! once. The server must keep serving the others and its store must stay
 //! whole.
 
+mod common;
+
+use common::{json, put, store};
+
 use futures_util::{SinkExt, StreamExt};
-use mergedb_engine::format::ObjId;
-use mergedb_engine::store::{DocId, Store, StoreError, StoreOptions};
+use mergedb_engine::store::{DocId, Store};
 use mergedb_net::wire::MAX_FRAME;
 use mergedb_net::ws::{self, ServeOptions};
 use mergedb_net::WireMessage;
@@ -14,22 +17,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
 
 const WAIT: Duration = Duration::from_secs(60);
-
-fn store() -> Store {
-    Store::in_memory(StoreOptions::default()).unwrap()
-}
-
-fn put(store: &Store, id: &DocId, key: &str, value: i64) {
-    store
-        .transact(id, |tx| {
-            Ok::<_, StoreError>(tx.put(&ObjId::Root, key, value)?)
-        })
-        .unwrap();
-}
-
-fn json(store: &Store, id: &DocId) -> String {
-    store.doc(id).unwrap().to_json().unwrap().to_string()
-}
 
 async fn server(store: Store, options: ServeOptions) -> (String, std::net::SocketAddr) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

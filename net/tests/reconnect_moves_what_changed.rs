@@ -3,8 +3,11 @@
 //! for the peer, the client adds its own changed ones, and only those are
 //! synced.
 
-use mergedb_engine::format::ObjId;
-use mergedb_engine::store::{DocId, Store, StoreError, StoreOptions};
+mod common;
+
+use common::{json, put, store};
+
+use mergedb_engine::store::{DocId, Store};
 use mergedb_net::identity::{self, Identity};
 use mergedb_net::ws::{self, ServeOptions};
 use mergedb_net::Access;
@@ -12,22 +15,6 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(20);
-
-fn store() -> Store {
-    Store::in_memory(StoreOptions::default()).unwrap()
-}
-
-fn put(store: &Store, id: &DocId, key: &str, value: i64) {
-    store
-        .transact(id, |tx| {
-            Ok::<_, StoreError>(tx.put(&ObjId::Root, key, value)?)
-        })
-        .unwrap();
-}
-
-fn json(store: &Store, id: &DocId) -> String {
-    store.doc(id).unwrap().to_json().unwrap().to_string()
-}
 
 /// Two paired stores and the phone served over TLS.
 async fn paired() -> (Store, Store, String) {

@@ -1,29 +1,16 @@
 //! The WebSocket adapter over loopback: a server and clients, each with a
 //! store of its own, and peers that misbehave.
 
+mod common;
+
+use common::{json, put, store};
+
 use futures_util::{SinkExt, StreamExt};
-use mergedb_engine::format::ObjId;
-use mergedb_engine::store::{DocId, Store, StoreError, StoreOptions};
+use mergedb_engine::store::{DocId, Store};
 use mergedb_net::ws::{self, ServeOptions};
 use mergedb_net::{NetError, WireMessage};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
-
-fn store() -> Store {
-    Store::in_memory(StoreOptions::default()).unwrap()
-}
-
-fn put(store: &Store, id: &DocId, key: &str, value: i64) {
-    store
-        .transact(id, |tx| {
-            Ok::<_, StoreError>(tx.put(&ObjId::Root, key, value)?)
-        })
-        .unwrap();
-}
-
-fn json(store: &Store, id: &DocId) -> String {
-    store.doc(id).unwrap().to_json().unwrap().to_string()
-}
 
 async fn server(store: Store) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
