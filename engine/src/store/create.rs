@@ -67,6 +67,7 @@ impl Store {
         wait: bool,
     ) -> Result<Ticket, StoreError> {
         batch.put(keys::doc_key(&id), vec![1u8]);
+        self.stamp(&id, &mut batch);
         let ticket = {
             let _one_step = self.inner.creating.lock();
             if self.inner.backend.get(&keys::doc_key(&id))?.is_some() {

@@ -12,6 +12,7 @@
 //! | queue | `Q` doc(16) hash(32) | an encoded change waiting for its deps |
 //! | sync | `Y` doc(16) peer | a peer's persisted sync state (§6A) |
 //! | setting | `N` name | a store-wide setting of a layer above (§5.2) |
+//! | stamps | `T`, `T` doc(16), `W` | the change stamp table (§5.9, `stamps.rs`) |
 
 use mergedb_format::{hex, ActorId, ChangeHash};
 use std::fmt;

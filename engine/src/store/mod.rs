@@ -23,6 +23,7 @@ mod reentry;
 mod settings;
 #[cfg(feature = "sled")]
 mod sled_backend;
+mod stamps;
 mod state_read;
 mod store;
 mod sync;
@@ -42,5 +43,6 @@ pub use options::{Commit, Durability, RecoveryMode, Stats, StoreOptions, VerifyR
 pub use redb_backend::RedbBackend;
 #[cfg(feature = "sled")]
 pub use sled_backend::SledBackend;
+pub use stamps::Stamp;
 pub use store::Store;
 pub use writer::Ticket;

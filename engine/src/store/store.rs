@@ -44,6 +44,8 @@ pub(crate) struct Inner {
     pub watchers: Mutex<super::watch::Watchers>,
     /// The store's lasting id, for peers to key what they know of it by.
     pub storage_id: Option<[u8; 16]>,
+    /// Which documents changed when (SPEC.md §5.9).
+    pub stamps: super::stamps::Stamps,
 }
 
 impl Drop for Inner {
@@ -55,6 +57,13 @@ impl Drop for Inner {
         if marked && self.writer.poisoned().is_none() {
             // Should this fail, the next open retires the actor: safe.
             let _ = actor_record::write(self.backend.as_ref(), &self.actor, false);
+        }
+        // Should this fail, `W` stays and the next session rebuilds the
+        // stamps: safe.
+        let stamps = self.stamps.close_batch();
+        let writable = self.backend.read_only().is_none();
+        if !stamps.is_empty() && writable && self.writer.poisoned().is_none() {
+            let _ = self.backend.write(&stamps, true);
         }
     }
 }
@@ -215,6 +224,7 @@ impl Store {
         };
         let storage_id = storage_id(backend.as_ref(), read_only)?;
         let cache = Mutex::new(Cache::new(options.cache_bytes));
+        let stamps = super::stamps::Stamps::open(backend.as_ref())?;
         let writer = LogWriter::start(Arc::clone(&backend));
         Ok(Store {
             inner: Arc::new(Inner {
@@ -231,6 +241,7 @@ impl Store {
                 creating: Mutex::new(()),
                 sync: Mutex::new(std::collections::HashMap::new()),
                 watchers: Mutex::default(),
+                stamps,
                 storage_id,
             }),
         })
@@ -319,6 +330,7 @@ impl Store {
             }
         }
         batch.delete(keys::doc_key(id));
+        self.inner.stamps.forget(id, &mut batch);
         let mut pending = None;
         self.persist(batch, &mut pending)?.wait()
     }

@@ -59,6 +59,7 @@ impl Store {
             &bytes,
             false,
         );
+        self.stamp(id, &mut batch);
         match self.persist(batch, &mut l.pending) {
             Ok(ticket) => {
                 drop(guard);
@@ -99,7 +100,15 @@ impl Store {
                 batch.put(keys::queue_key(id, hash), bytes);
             }
         }
+        if !applied.applied.is_empty() {
+            self.stamp(id, &mut batch);
+        }
         Ok(batch)
+    }
+
+    /// Gives `id` the next change stamp, in the batch of its change.
+    pub(crate) fn stamp(&self, id: &DocId, batch: &mut Batch) {
+        self.inner.stamps.stamp(id, batch);
     }
 
     /// Applies remote changes to a document and persists them. Changes whose
