@@ -43,6 +43,21 @@ impl Access {
         }
     }
 
+    /// A hash of what it allows, so that a kept digest mark (SPEC.md
+    /// §6B.8) is used only under the access it was made under.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        match &self.docs {
+            Docs::All => h.update([0u8]),
+            Docs::Only(set) => {
+                h.update([1u8]);
+                set.iter().for_each(|d| h.update(d.0));
+            }
+        }
+        h.finalize().into()
+    }
+
     /// Whether the peer may sync `id`.
     pub fn allows(&self, id: &DocId) -> bool {
         match &self.docs {

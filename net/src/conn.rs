@@ -95,6 +95,8 @@ pub struct Connection {
     /// With a digest: the named documents not started, since the peer has
     /// all of ours; started if the peer lists them.
     held: std::collections::BTreeSet<DocId>,
+    /// With a digest: where the peer's mark was, and what changed since.
+    marking: Option<digest::Marking>,
     /// With a digest, on the connecting side: the peer's list is not all
     /// in yet.
     awaiting_digest: bool,
@@ -131,6 +133,7 @@ impl Connection {
             links: BTreeMap::new(),
             wanted,
             held: Default::default(),
+            marking: None,
             awaiting_digest: false,
             out: Vec::new(),
             ignored: 0,
@@ -316,6 +319,7 @@ impl Connection {
     /// Ends the connection: the store forgets its open sync states with
     /// the peer, and deletes the kept ones of an ephemeral peer. Idempotent.
     pub fn close(&mut self) {
+        self.keep_mark();
         let phase = std::mem::replace(&mut self.phase, Phase::Closed);
         let Phase::Open(peer) = phase else {
             return;

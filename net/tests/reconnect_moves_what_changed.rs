@@ -95,3 +95,71 @@ async fn named_documents_take_no_others_and_a_restart_keeps_the_digest() {
     assert_eq!(report[&a].changes_in, 1);
     assert_eq!(json(&laptop, &a), r#"{"a":2}"#);
 }
+
+/// A store on disk that keeps no document in memory, so that every look
+/// at a document is a load the cache counts.
+fn uncached(dir: &std::path::Path) -> Store {
+    let options = mergedb_engine::store::StoreOptions {
+        cache_bytes: 1,
+        ..Default::default()
+    };
+    Store::open_with(dir, options).unwrap()
+}
+
+fn loads(store: &Store) -> u64 {
+    store.stats().cache.loads
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconnect_looks_only_at_the_documents_that_changed() {
+    const DOCS: usize = 200;
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (phone, laptop) = (uncached(a.path()), uncached(b.path()));
+    let ids = |s: &Store| Identity::of_store(s).unwrap().id();
+    identity::pair(&phone, &ids(&laptop), &Access::all()).unwrap();
+    identity::pair(&laptop, &ids(&phone), &Access::all()).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("wss://{}", listener.local_addr().unwrap());
+    tokio::spawn(ws::serve(phone.clone(), listener, ServeOptions::default()));
+    let docs: Vec<DocId> = (0..DOCS as i64)
+        .map(|i| {
+            let id = phone.create_doc().unwrap();
+            put(&phone, &id, "n", i);
+            id
+        })
+        .collect();
+    assert_eq!(ws::sync_all(&laptop, &url, WAIT).await.unwrap().len(), DOCS);
+    // The server keeps its mark as its side closes, just after the
+    // client's returns.
+    let deadline = std::time::Instant::now() + WAIT;
+    while phone.settings("digest/").unwrap().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server kept no mark"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // The laptop's copies are new since its first mark: one more look.
+    assert!(ws::sync_all(&laptop, &url, WAIT).await.unwrap().is_empty());
+
+    put(&phone, &docs[5], "n", 100);
+    put(&phone, &docs[150], "n", 101);
+    put(&laptop, &docs[60], "n", 102);
+    let (phone_before, laptop_before) = (loads(&phone), loads(&laptop));
+    let report = ws::sync_all(&laptop, &url, WAIT).await.unwrap();
+    let moved: BTreeSet<DocId> = report.keys().copied().collect();
+    assert_eq!(moved, [docs[5], docs[150], docs[60]].into_iter().collect());
+    let (phone_loads, laptop_loads) =
+        (loads(&phone) - phone_before, loads(&laptop) - laptop_before);
+    eprintln!("{phone_loads} and {laptop_loads} loads for 3 changed of {DOCS} documents");
+    // A few loads per changed document (to list it, sync it, settle it),
+    // not one per document.
+    assert!(
+        phone_loads <= 30 && laptop_loads <= 30,
+        "{phone_loads} and {laptop_loads} loads for 3 changed of {DOCS} documents"
+    );
+    for id in [docs[5], docs[150], docs[60]] {
+        assert_eq!(json(&phone, &id), json(&laptop, &id));
+    }
+    assert!(ws::sync_all(&laptop, &url, WAIT).await.unwrap().is_empty());
+}
