@@ -159,15 +159,16 @@ fn load_one_pass(
         return Ok(None);
     };
     let cols = decode_document(first).map_err(EngineError::BadAutomerge)?;
-    let rows = cols.rows().map_err(EngineError::BadAutomerge)?;
-    let Ok(views) = DocumentViews::new(&rows) else {
+    let mut rows = cols.rows().map_err(EngineError::BadAutomerge)?;
+    let declared = rows.heads;
+    let Ok(views) = DocumentViews::new(&mut rows) else {
         return Ok(None);
     };
     let Ok(mut doc) = load_views(views, actor, &[]) else {
         return Ok(None);
     };
     doc.queue_limit = queue_limit;
-    let mut declared = rows.heads.to_vec();
+    let mut declared = declared.to_vec();
     declared.sort_unstable();
     if doc.heads() != declared {
         return Ok(None);

@@ -6,6 +6,7 @@
 use super::change_chunk::max_rows;
 use super::chunk::{inflate, Chunk, ChunkKind, MAX_INFLATED};
 use super::columns::{read_column_meta, ColumnSpec, DeltaColumn, RawColumn, StrColumn, UintColumn};
+use super::document_group::{Grouped, IdColumns, Unvouched};
 use super::document_ops::read_ops;
 use crate::reader::Reader;
 use crate::snapshot::{ActionView, IdRef, KeyRef};
@@ -87,9 +88,22 @@ pub struct DocumentChunk<'a> {
     pub succ_start: Vec<u32>,
     /// Every op's successors, one row after another.
     pub succ: Vec<IdRef>,
+    /// The ops grouped by id, where `rows` did that beside the bodies;
+    /// `DocumentViews::new` takes it, or groups them itself.
+    pub(super) grouped: Option<std::result::Result<Grouped, Unvouched>>,
 }
 
 impl DocumentChunk<'_> {
+    /// The id side of the ops, for grouping.
+    pub(super) fn id_columns(&self) -> IdColumns<'_> {
+        IdColumns {
+            n_actors: self.actors.len(),
+            ids: &self.ids,
+            succ_start: &self.succ_start,
+            succ: &self.succ,
+        }
+    }
+
     /// The id of the op at `row`.
     pub fn id(&self, row: usize) -> Option<IdRef> {
         self.ids.get(row).copied()
@@ -163,12 +177,38 @@ pub fn decode_document<'c>(chunk: &Chunk<'c>) -> Result<DocumentColumns<'c>> {
     })
 }
 
+/// From this many changes, the change columns are read on a thread of
+/// their own.
+const PARALLEL_CHANGES: u64 = 1 << 13;
+
 impl DocumentColumns<'_> {
     /// Decodes the rows.
     pub fn rows(&self) -> Result<DocumentChunk<'_>> {
         let n = self.actors.len();
-        let (changes, deps) = read_changes(&self.change_cols, n, self.max, self.base)?;
-        let (ops, ids) = read_ops(&self.op_cols, n, self.max, self.base)?;
+        let changes = || read_changes(&self.change_cols, n, self.max, self.base);
+        let ops = || read_ops(&self.op_cols, n, self.max, self.base);
+        // The change and op columns share none: a large chunk reads the
+        // changes on a thread of their own (the ops take two more). Either
+        // way a change's error is reported before any op's.
+        let rows = UintColumn::count(col(&self.change_cols, 0x01), self.max as u64, "");
+        let ((changes, deps), (ops, ids)) = match rows.unwrap_or(0) >= PARALLEL_CHANGES {
+            true => {
+                let (c, o) = std::thread::scope(|s| {
+                    let other = s.spawn(changes);
+                    let o = ops();
+                    (other.join(), o)
+                });
+                let c = c.map_err(|_| DecodeError::BadColumn {
+                    offset: self.base,
+                    detail: "the change columns' decoder stopped".into(),
+                })?;
+                (c?, o?)
+            }
+            false => {
+                let c = changes()?;
+                (c, ops()?)
+            }
+        };
         Ok(DocumentChunk {
             actors: &self.actors,
             heads: &self.heads,
@@ -178,6 +218,7 @@ impl DocumentColumns<'_> {
             ids: ids.ids,
             succ_start: ids.succ_start,
             succ: ids.succ,
+            grouped: ids.grouped,
         })
     }
 }

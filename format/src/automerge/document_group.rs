@@ -9,7 +9,6 @@
 //! a slot at `base[actor] + counter`, and the ops and successors are
 //! scattered into their slots: linear time. Otherwise the ids are sorted.
 
-use super::document_decode::DocumentChunk;
 use crate::snapshot::IdRef;
 
 /// The rows cannot be grouped here; `document_changes` will say why.
@@ -34,6 +33,29 @@ pub(super) struct Entry {
 /// The entries, in (actor, counter) order, and every pred they point into.
 pub(super) type Grouped = (Vec<Entry>, Vec<IdRef>);
 
+/// The id side of a chunk's ops, which is all the grouping reads: so it
+/// can run as soon as the ids are decoded, beside the bodies.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct IdColumns<'d> {
+    pub n_actors: usize,
+    pub ids: &'d [IdRef],
+    /// Where each row's successors start in `succ`, one more than rows.
+    pub succ_start: &'d [u32],
+    pub succ: &'d [IdRef],
+}
+
+impl<'d> IdColumns<'d> {
+    fn succ_of(&self, row: usize) -> &'d [IdRef] {
+        let (Some(from), Some(to)) = (self.succ_start.get(row), self.succ_start.get(row + 1))
+        else {
+            return &[];
+        };
+        self.succ
+            .get(*from as usize..*to as usize)
+            .unwrap_or_default()
+    }
+}
+
 /// (actor, counter) and (counter, actor), the latter op id order (which is
 /// Automerge's pred order when the actor table is sorted), packed into one
 /// word each, which sorts faster: this pass takes counters below 2^40 and
@@ -54,7 +76,7 @@ fn counter_key(id: &IdRef) -> u64 {
 }
 
 /// Groups the ops, by slots where the counters are dense, else by sorting.
-pub(super) fn group(doc: &DocumentChunk<'_>) -> Result<Grouped> {
+pub(super) fn group(doc: &IdColumns<'_>) -> Result<Grouped> {
     match group_dense(doc) {
         Some(grouped) => grouped,
         None => group_sorted(doc),
@@ -71,15 +93,15 @@ const EMPTY: u32 = u32::MAX;
 const DELETE: u32 = 1 << 31;
 
 /// The grouping by slots; `None` where the counters are too sparse.
-pub(super) fn group_dense(doc: &DocumentChunk<'_>) -> Option<Result<Grouped>> {
-    let n = doc.actors.len();
+pub(super) fn group_dense(doc: &IdColumns<'_>) -> Option<Result<Grouped>> {
+    let n = doc.n_actors;
     if doc.ids.len() >= DELETE as usize {
         return None;
     }
     // One pass over the ids: each actor's top counter, and whether all fit.
     let mut top = vec![0u64; n];
     let mut all_fit = true;
-    for id in doc.ids.iter().chain(&doc.succ) {
+    for id in doc.ids.iter().chain(doc.succ) {
         let t = top.get_mut(id.actor as usize)?;
         *t = (*t).max(id.counter);
         all_fit &= fits(id);
@@ -108,9 +130,7 @@ fn slot(base: &[usize], id: &IdRef) -> Result<usize> {
 }
 
 /// Each op's row and id, with its successors.
-fn with_succ<'s>(
-    doc: &'s DocumentChunk<'_>,
-) -> impl Iterator<Item = (usize, IdRef, &'s [IdRef])> + 's {
+fn with_succ<'s>(doc: &'s IdColumns<'_>) -> impl Iterator<Item = (usize, IdRef, &'s [IdRef])> + 's {
     doc.ids
         .iter()
         .enumerate()
@@ -118,8 +138,8 @@ fn with_succ<'s>(
 }
 
 /// Fills each id's slot, then reads the slots in order.
-fn scatter(doc: &DocumentChunk<'_>, base: &[usize]) -> Result<Grouped> {
-    let succ = &doc.succ;
+fn scatter(doc: &IdColumns<'_>, base: &[usize]) -> Result<Grouped> {
+    let succ = doc.succ;
     let total = base.last().copied().unwrap_or(0);
     let mut rows = vec![EMPTY; total];
     for (row, id) in doc.ids.iter().enumerate() {
@@ -204,8 +224,8 @@ fn scatter(doc: &DocumentChunk<'_>, base: &[usize]) -> Result<Grouped> {
 const PARALLEL_FROM: usize = 1 << 14;
 
 /// The grouping by sorting the ops, and the (successor, op) pairs.
-pub(super) fn group_sorted(doc: &DocumentChunk<'_>) -> Result<Grouped> {
-    if !doc.ids.iter().chain(&doc.succ).all(fits) {
+pub(super) fn group_sorted(doc: &IdColumns<'_>) -> Result<Grouped> {
+    if !doc.ids.iter().chain(doc.succ).all(fits) {
         return Err(Unvouched);
     }
     let mut entries: Vec<Entry> = Vec::with_capacity(doc.ids.len() + doc.succ.len());
@@ -317,7 +337,7 @@ fn merge(a: Vec<Entry>, b: Vec<Entry>) -> Vec<Entry> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::automerge::document_decode::DocOp;
+    use crate::automerge::document_decode::{DocOp, DocumentChunk};
     use crate::snapshot::{ActionView, KeyRef};
     use crate::ActorId;
 
@@ -375,7 +395,9 @@ mod tests {
                 ids,
                 succ_start,
                 succ,
+                grouped: None,
             };
+            let doc = doc.id_columns();
             let sorted = group_sorted(&doc);
             if let Some(slots) = group_dense(&doc) {
                 dense += 1;

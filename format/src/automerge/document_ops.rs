@@ -11,6 +11,7 @@
 use super::change_chunk::scalar_ref;
 use super::columns::{BoolColumn, DeltaColumn, RawColumn, StrColumn, UintColumn};
 use super::document_decode::{actor_index, bad, col, counter, DocOp};
+use super::document_group::{group, Grouped, IdColumns, Unvouched};
 use crate::snapshot::{ActionView, IdRef, KeyRef, ValueRef};
 use crate::{DecodeError, ObjType};
 use std::borrow::Cow;
@@ -24,6 +25,9 @@ pub(super) struct OpIds {
     pub ids: Vec<IdRef>,
     pub succ_start: Vec<u32>,
     pub succ: Vec<IdRef>,
+    /// The ops grouped by id, made on the ids' thread while the bodies
+    /// are read; `None` where it was not, or the rows ended early.
+    pub grouped: Option<std::result::Result<Grouped, Unvouched>>,
 }
 
 /// Below this many rows, a second thread costs more than it saves.
@@ -52,7 +56,19 @@ fn read_ops_from<'a>(
     let rows = UintColumn::count(col(cols, 0x42), max as u64, "the action column")? as usize;
     let (bodies, ids) = match rows >= parallel_from {
         true => std::thread::scope(|s| {
-            let other = s.spawn(|| read_ids(cols, n_actors, max, base, rows));
+            let other = s.spawn(|| {
+                let (mut ids, failed) = read_ids(cols, n_actors, max, base, rows);
+                if failed.is_none() {
+                    let columns = IdColumns {
+                        n_actors,
+                        ids: &ids.ids,
+                        succ_start: &ids.succ_start,
+                        succ: &ids.succ,
+                    };
+                    ids.grouped = Some(group(&columns));
+                }
+                (ids, failed)
+            });
             let bodies = read_bodies(cols, n_actors, max, base, rows);
             let ids = other.join().map_err(|_| DecodeError::BadColumn {
                 offset: base,
@@ -78,6 +94,11 @@ fn read_ops_from<'a>(
     }
     if ids.ids.len() < n {
         return Err(bad(base, "op", ids.ids.len(), "an op without an id"));
+    }
+    // The grouping saw the rows the ids' decoder read: right only if those
+    // are the rows.
+    if ids.ids.len() != n {
+        ids.grouped = None;
     }
     ids.ids.truncate(n);
     ids.succ_start.truncate(n + 1);
@@ -234,6 +255,7 @@ fn read_ids(
 ) -> (OpIds, Option<(usize, DecodeError)>) {
     let succs = UintColumn::count(col(cols, 0x81), max as u64, "the succ actor column");
     let mut out = OpIds {
+        grouped: None,
         ids: Vec::with_capacity(rows),
         succ_start: Vec::with_capacity(rows + 1),
         succ: Vec::with_capacity(succs.unwrap_or(0) as usize),
@@ -394,7 +416,7 @@ mod tests {
             state ^= state << 17;
             state % n.max(1)
         };
-        let (mut ok, mut failed) = (0, 0);
+        let (mut ok, mut failed, mut grouped) = (0, 0, 0);
         for round in 0..2000 {
             let cols = columns(&mut next);
             let max = match next(8) {
@@ -402,7 +424,21 @@ mod tests {
                 _ => 2000,
             };
             let one = read_ops_from(&cols, 3, max, 7, usize::MAX);
-            let two = read_ops_from(&cols, 3, max, 7, 0);
+            let mut two = read_ops_from(&cols, 3, max, 7, 0);
+            // The grouping made beside the bodies is the one the final
+            // rows give.
+            if let Ok((_, ids)) = &mut two {
+                if let Some(beside) = ids.grouped.take() {
+                    let columns = IdColumns {
+                        n_actors: 3,
+                        ids: &ids.ids,
+                        succ_start: &ids.succ_start,
+                        succ: &ids.succ,
+                    };
+                    assert_eq!(beside, group(&columns), "round {round}");
+                    grouped += 1;
+                }
+            }
             assert_eq!(format!("{one:?}"), format!("{two:?}"), "round {round}");
             match one {
                 Ok(_) => ok += 1,
@@ -410,5 +446,6 @@ mod tests {
             }
         }
         assert!(ok > 200 && failed > 200, "{ok} decoded, {failed} refused");
+        assert!(grouped > 100, "{grouped} grouped beside the bodies");
     }
 }

@@ -35,13 +35,19 @@ pub struct DocumentViews<'a> {
 }
 
 impl<'a> DocumentViews<'a> {
-    /// Groups the ops by id and matches each successor with its op.
-    pub fn new(doc: &'a DocumentChunk<'a>) -> Result<Self> {
+    /// Groups the ops by id and matches each successor with its op, or
+    /// takes the grouping `DocumentColumns::rows` made beside the bodies.
+    pub fn new(doc: &'a mut DocumentChunk<'a>) -> Result<Self> {
+        let grouped = doc.grouped.take();
+        let doc: &'a DocumentChunk<'a> = doc;
         // Pred order by index is Automerge's order only on a sorted table.
         if doc.actors.windows(2).any(|w| w.first() >= w.last()) {
             return Err(Unvouched);
         }
-        let (entries, preds) = group(doc)?;
+        let (entries, preds) = match grouped {
+            Some(grouped) => grouped?,
+            None => group(&doc.id_columns())?,
+        };
         let mut cursor = vec![usize::MAX; doc.actors.len()];
         for (i, e) in entries.iter().enumerate().rev() {
             *cursor.get_mut(e.id.actor as usize).ok_or(Unvouched)? = i;
