@@ -100,6 +100,11 @@ where
     let mut frames = core.take_outgoing();
     let result = loop {
         if let Err(e) = send_all(&mut ws, &mut frames).await {
+            // A peer that has left may be gone before our last answer
+            // reaches it: that is the end of the connection, not a fault.
+            if core.is_closed() {
+                break Ok(());
+            }
             break Err(NetError::Io(format!("cannot write to the peer: {e}")));
         }
         if core.is_closed() {
