@@ -48,7 +48,7 @@ pub fn run(args: &Args) -> Result<(), String> {
     let report = bench::run(&config, &mut progress).map_err(|e| e.to_string())?;
     bar.finish_and_clear();
     if args.json {
-        println!("{}", report.to_json());
+        outln!("{}", report.to_json());
     } else {
         print_table(&report);
     }
@@ -99,7 +99,7 @@ fn print_table(r: &Report) {
         ),
     ];
     for (name, value) in rows {
-        println!("{name:<28} {value}");
+        outln!("{name:<28} {value}");
     }
-    println!("text checked against the session's own: equal, lazily and after a full load");
+    outln!("text checked against the session's own: equal, lazily and after a full load");
 }

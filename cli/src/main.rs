@@ -12,9 +12,29 @@
 //! PATH is JSON-pointer style: `/items/0/name`. A write exits 0 only after its
 //! change is durable; any error prints one line and exits 1.
 
+/// `println!` for what a command prints: where stdout is closed (`mergedb
+/// docs | head -1`), the rest is dropped and the command goes on to its
+/// end, its store closed cleanly, instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout(), $($arg)*) {
+            crate::stdout_failed(&e);
+        }
+    }};
+}
+
 mod bench;
 mod net;
 mod run;
+
+/// A write to stdout failed: a closed pipe is the reader's choice and goes
+/// unsaid; anything else is told on stderr.
+fn stdout_failed(e: &std::io::Error) {
+    if e.kind() != std::io::ErrorKind::BrokenPipe {
+        eprintln!("mergedb: cannot write to stdout: {e}");
+    }
+}
 
 use clap::{Parser, Subcommand};
 use mergedb::engine::format::ObjId;
@@ -215,14 +235,14 @@ fn run(cli: Cli) -> Result<()> {
             .list_docs()
             .map_err(err)?
             .iter()
-            .for_each(|d| println!("{d}")),
+            .for_each(|d| outln!("{d}")),
         Command::Create { id } => match id {
             Some(text) => {
                 let id = doc_id(&text)?;
                 store.create_doc_as(id).map_err(err)?;
-                println!("{id}");
+                outln!("{id}");
             }
-            None => println!("{}", store.create_doc().map_err(err)?),
+            None => outln!("{}", store.create_doc().map_err(err)?),
         },
         Command::Put { doc, path, json } => {
             let id = doc_id(&doc)?;
@@ -247,7 +267,7 @@ fn run(cli: Cli) -> Result<()> {
                 .map_err(err)?;
             commit.ticket.wait().map_err(err)?;
             if let Some(hash) = commit.hash {
-                println!("{hash}");
+                outln!("{hash}");
             }
         }
         Command::Get { doc, path } => {
@@ -270,12 +290,12 @@ fn run(cli: Cli) -> Result<()> {
                     }
                 }
             };
-            println!("{json}");
+            outln!("{json}");
         }
         Command::Dump { doc } => {
             let handle = store.doc(&doc_id(&doc)?).map_err(err)?;
             let json = handle.to_json().map_err(err)?;
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?
             );
@@ -289,7 +309,7 @@ fn run(cli: Cli) -> Result<()> {
             let changes = d.changes_since(&[]).map_err(|e| e.to_string())?;
             // The same order: both follow the history.
             for (c, hash) in changes.iter().zip(d.change_hashes()) {
-                println!(
+                outln!(
                     "{} seq {} hash {} ops {} deps {}",
                     c.actor,
                     c.seq,
@@ -301,9 +321,12 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Verify => {
             let r = store.verify().map_err(err)?;
-            println!(
+            outln!(
                 "ok: {} documents, {} changes ({} bytes), {} waiting",
-                r.docs, r.changes, r.bytes, r.queued
+                r.docs,
+                r.changes,
+                r.bytes,
+                r.queued
             );
         }
         Command::Compact { doc } => {
@@ -314,12 +337,14 @@ fn run(cli: Cli) -> Result<()> {
             for id in docs {
                 let done = store.compact(&id).map_err(err)?;
                 if !done.wrote {
-                    println!("{id}: nothing to compact: its log is empty; nothing changed");
+                    outln!("{id}: nothing to compact: its log is empty; nothing changed");
                     continue;
                 }
-                println!(
+                outln!(
                     "{id}: {} log records ({} bytes) replaced by a {}-byte snapshot",
-                    done.records_removed, done.bytes_removed, done.snapshot_bytes
+                    done.records_removed,
+                    done.bytes_removed,
+                    done.snapshot_bytes
                 );
             }
         }
@@ -332,7 +357,7 @@ fn run(cli: Cli) -> Result<()> {
                 .import_automerge(None, &bytes)
                 .map_err(|e| format!("{}: {e}", file.display()))?;
             ticket.wait().map_err(err)?;
-            println!("{id}");
+            outln!("{id}");
         }
         Command::Apply { doc, file } => {
             let id = doc_id(&doc)?;
@@ -341,7 +366,7 @@ fn run(cli: Cli) -> Result<()> {
                 .apply_automerge(&id, &bytes)
                 .map_err(|e| format!("{}: {e}", file.display()))?;
             ticket.wait().map_err(err)?;
-            println!(
+            outln!(
                 "{} changes applied, {} waiting for their deps",
                 applied.applied.len(),
                 applied.queued.len()
@@ -364,7 +389,7 @@ fn run(cli: Cli) -> Result<()> {
                 })
                 .map_err(err)?;
             commit.ticket.wait().map_err(err)?;
-            println!("{id}");
+            outln!("{id}");
         }
         Command::Export {
             automerge: true,
@@ -386,11 +411,11 @@ fn run(cli: Cli) -> Result<()> {
             match out {
                 Some(out) => std::fs::write(&out, json + "\n")
                     .map_err(|e| format!("cannot write {}: {e}", out.display()))?,
-                None => println!("{json}"),
+                None => outln!("{json}"),
             }
         }
         Command::Bench(_) => {}
-        Command::Id => println!("{}", net::id(&store)?),
+        Command::Id => outln!("{}", net::id(&store)?),
         Command::Pair(args) => net::pair(&store, &args)?,
         Command::Unpair { device } => net::unpair(&store, &device)?,
         Command::Peers => net::peers(&store)?,
@@ -398,8 +423,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Sync(args) => net::sync(store, &args)?,
         Command::Stats => {
             let s = store.stats();
-            println!("documents {}", store.list_docs().map_err(err)?.len());
-            println!(
+            outln!("documents {}", store.list_docs().map_err(err)?.len());
+            outln!(
                 "cache: {} loaded, {} bytes, {} hits, {} misses, {} evictions",
                 s.cache.cached_docs,
                 s.cache.cached_bytes,

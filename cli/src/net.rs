@@ -97,7 +97,7 @@ pub fn pair(store: &Store, args: &PairArgs) -> Result<()> {
         ),
     };
     identity::pair(store, &device, &access).map_err(net_err)?;
-    println!("paired {device}: {}", describe(&access));
+    outln!("paired {device}: {}", describe(&access));
     Ok(())
 }
 
@@ -105,7 +105,7 @@ pub fn unpair(store: &Store, device: &str) -> Result<()> {
     let device: DeviceId = device.parse().map_err(net_err)?;
     match identity::unpair(store, &device).map_err(net_err)? {
         true => {
-            println!("unpaired {device}");
+            outln!("unpaired {device}");
             Ok(())
         }
         false => Err(format!("{device} is not paired with this store")),
@@ -114,7 +114,7 @@ pub fn unpair(store: &Store, device: &str) -> Result<()> {
 
 pub fn peers(store: &Store) -> Result<()> {
     for (device, access) in identity::paired(store).map_err(net_err)? {
-        println!("{device} {}", describe(&access));
+        outln!("{device} {}", describe(&access));
     }
     Ok(())
 }
@@ -148,17 +148,17 @@ pub fn serve(store: Store, args: &ServeArgs) -> Result<()> {
             .await
             .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         let local = listener.local_addr().map_err(|e| e.to_string())?;
-        println!("device {device}");
-        println!("serving {paired} paired devices on wss://{local}");
+        outln!("device {device}");
+        outln!("serving {paired} paired devices on wss://{local}");
         match unpaired {
             Unpaired::Refused => {}
-            Unpaired::Loopback => println!("serving unpaired peers on loopback on ws://{local}"),
-            _ => println!("serving unpaired peers from any address on ws://{local}"),
+            Unpaired::Loopback => outln!("serving unpaired peers on loopback on ws://{local}"),
+            _ => outln!("serving unpaired peers from any address on ws://{local}"),
         }
         let _announced = match args.announce {
             true => {
                 let a = mergedb::net::mdns::announce(&device, local.port()).map_err(net_err)?;
-                println!("announcing {} on the LAN", mergedb::net::mdns::SERVICE);
+                outln!("announcing {} on the LAN", mergedb::net::mdns::SERVICE);
                 Some(a)
             }
             false => None,
@@ -236,7 +236,7 @@ fn sync_device(
     let mut last = String::from("no address");
     for url in urls {
         if let Some(d) = device {
-            println!("device {d} at {url}");
+            outln!("device {d} at {url}");
         }
         let synced = async {
             match docs.is_empty() {
@@ -293,11 +293,14 @@ fn print_report(report: &BTreeMap<DocId, DocReport>) -> Option<String> {
         match r.unavailable {
             true => {
                 missing += 1;
-                println!("{id} {url}: the peer does not have it, or does not share it");
+                outln!("{id} {url}: the peer does not have it, or does not share it");
             }
-            false => println!(
+            false => outln!(
                 "{id} {url}: {} changes in, {} chunks out ({} bytes in, {} out)",
-                r.changes_in, r.chunks_out, r.bytes_in, r.bytes_out
+                r.changes_in,
+                r.chunks_out,
+                r.bytes_in,
+                r.bytes_out
             ),
         }
     }

@@ -260,3 +260,36 @@ fn a_store_that_is_not_writable_opens_read_only() {
     mode(&db.join("mergedb.redb"), 0o644).unwrap();
     assert_eq!(mergedb(&db, &["get", &doc, "/n"]).1, "1");
 }
+
+#[test]
+fn a_reader_that_stops_early_is_no_error() {
+    use automerge::transaction::Transactable;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    // 5,000 changes: their log is far more than a pipe holds.
+    let mut am = automerge::AutoCommit::new();
+    for i in 0..5_000i64 {
+        am.put(automerge::ROOT, "n", i).unwrap();
+        am.commit();
+    }
+    let file = dir.path().join("big.automerge");
+    std::fs::write(&file, am.save()).unwrap();
+    let (ok, doc, err) = mergedb(&db, &["import", "--automerge", file.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    // As `mergedb log DOC | head -1` does: read a line, close the pipe.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mergedb"))
+        .arg("--db")
+        .arg(&db)
+        .args(["log", &doc])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}
