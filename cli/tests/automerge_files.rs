@@ -1,21 +1,12 @@
 //! `import --automerge`, `export --automerge` and `apply`, run as a script
 //! from outside would run them, on files that automerge 0.12 wrote and reads.
 
+mod common;
+
+use common::mergedb;
+
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ObjType, ReadDoc, ROOT};
-use std::path::Path;
-use std::process::Command;
-
-fn mergedb(db: &Path, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_mergedb"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .unwrap();
-    let text = |b: Vec<u8>| String::from_utf8(b).unwrap().trim().to_string();
-    (out.status.success(), text(out.stdout), text(out.stderr))
-}
 
 fn workout() -> AutoCommit {
     let mut am = AutoCommit::new();

@@ -1,20 +1,13 @@
 //! `serve` and `sync` as a script from outside runs them: two stores, two
 //! processes, one WebSocket between them.
 
+mod common;
+
+use common::mergedb;
+
 use std::io::BufRead;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-
-fn mergedb(db: &Path, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_mergedb"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .unwrap();
-    let text = |b: Vec<u8>| String::from_utf8(b).unwrap().trim().to_string();
-    (out.status.success(), text(out.stdout), text(out.stderr))
-}
 
 /// `serve` on a free loopback port with `flags`, and the URL it prints
 /// for `scheme` (`wss` or `ws`).

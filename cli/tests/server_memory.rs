@@ -5,6 +5,10 @@
 //! the peers really sent (a declared length reserves nothing it does not
 //! receive), and leave a store that verifies clean.
 
+mod common;
+
+use common::mergedb;
+
 use std::io::{BufRead, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
@@ -16,17 +20,6 @@ const PEERS: usize = 100;
 /// What each peer that declares a big frame really sends of it.
 const SENT: usize = 1 << 20;
 const MIB: u64 = 1 << 20;
-
-fn mergedb(db: &Path, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_mergedb"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .unwrap();
-    let text = |b: Vec<u8>| String::from_utf8(b).unwrap().trim().to_string();
-    (out.status.success(), text(out.stdout), text(out.stderr))
-}
 
 /// `serve --allow-unpaired` on a free loopback port, and its address.
 fn serve(db: &Path) -> (Child, String) {

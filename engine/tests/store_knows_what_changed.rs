@@ -102,18 +102,24 @@ fn stamps_survive_clean_reopens_even_when_no_one_asked() {
     store.verify().unwrap();
 }
 
-#[test]
-fn a_session_that_never_closed_voids_every_earlier_stamp() {
-    let backend = Arc::new(MemoryBackend::new());
+/// A store with one document and a moment taken after it, then a session
+/// that changed it and went without a close, as kill -9 leaves one.
+fn crashed_after_a_change(backend: &Arc<MemoryBackend>) -> (DocId, Stamp) {
     let (id, mark) = {
-        let store = on(&backend);
+        let store = on(backend);
         let id = store.create_doc().unwrap();
         (id, store.change_stamp().unwrap())
     };
-    // Changed, then gone without a close, as kill -9 would leave it.
-    let crashed = on(&backend);
+    let crashed = on(backend);
     put(&crashed, &id, 1);
     std::mem::forget(crashed);
+    (id, mark)
+}
+
+#[test]
+fn a_session_that_never_closed_voids_every_earlier_stamp() {
+    let backend = Arc::new(MemoryBackend::new());
+    let (id, mark) = crashed_after_a_change(&backend);
     let store = on(&backend);
     assert_eq!(store.changed_after(mark).unwrap(), None, "a stale answer");
     // The rebuilt table is the one from now on, and survives a close.
@@ -129,14 +135,7 @@ fn a_session_that_never_closed_voids_every_earlier_stamp() {
 #[test]
 fn a_session_that_never_closed_and_never_asked_still_voids_them() {
     let backend = Arc::new(MemoryBackend::new());
-    let (id, mark) = {
-        let store = on(&backend);
-        let id = store.create_doc().unwrap();
-        (id, store.change_stamp().unwrap())
-    };
-    let crashed = on(&backend);
-    put(&crashed, &id, 1);
-    std::mem::forget(crashed);
+    let (_, mark) = crashed_after_a_change(&backend);
     // The next session changes nothing and asks nothing; its close must
     // not make the lost change's table look whole.
     drop(on(&backend));

@@ -19,13 +19,19 @@ const WAIT: Duration = Duration::from_secs(20);
 /// Two paired stores and the phone served over TLS.
 async fn paired() -> (Store, Store, String) {
     let (phone, laptop) = (store(), store());
+    let url = pair_and_serve(&phone, &laptop).await;
+    (phone, laptop, url)
+}
+
+/// Pairs the two, serves the phone over TLS, and gives its URL.
+async fn pair_and_serve(phone: &Store, laptop: &Store) -> String {
     let ids = |s: &Store| Identity::of_store(s).unwrap().id();
     identity::pair(&phone, &ids(&laptop), &Access::all()).unwrap();
     identity::pair(&laptop, &ids(&phone), &Access::all()).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("wss://{}", listener.local_addr().unwrap());
     tokio::spawn(ws::serve(phone.clone(), listener, ServeOptions::default()));
-    (phone, laptop, url)
+    url
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -115,12 +121,7 @@ async fn a_reconnect_looks_only_at_the_documents_that_changed() {
     const DOCS: usize = 200;
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let (phone, laptop) = (uncached(a.path()), uncached(b.path()));
-    let ids = |s: &Store| Identity::of_store(s).unwrap().id();
-    identity::pair(&phone, &ids(&laptop), &Access::all()).unwrap();
-    identity::pair(&laptop, &ids(&phone), &Access::all()).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("wss://{}", listener.local_addr().unwrap());
-    tokio::spawn(ws::serve(phone.clone(), listener, ServeOptions::default()));
+    let url = pair_and_serve(&phone, &laptop).await;
     let docs: Vec<DocId> = (0..DOCS as i64)
         .map(|i| {
             let id = phone.create_doc().unwrap();

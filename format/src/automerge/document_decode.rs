@@ -111,13 +111,7 @@ impl DocumentChunk<'_> {
 
     /// The successors of the op at `row`.
     pub fn succ_of(&self, row: usize) -> &[IdRef] {
-        let (Some(from), Some(to)) = (self.succ_start.get(row), self.succ_start.get(row + 1))
-        else {
-            return &[];
-        };
-        self.succ
-            .get(*from as usize..*to as usize)
-            .unwrap_or_default()
+        self.id_columns().succ_of(row)
     }
 
     /// The deps of `change`, as rows.

@@ -45,7 +45,8 @@ pub(super) struct IdColumns<'d> {
 }
 
 impl<'d> IdColumns<'d> {
-    fn succ_of(&self, row: usize) -> &'d [IdRef] {
+    /// The successors of the op at `row`.
+    pub fn succ_of(&self, row: usize) -> &'d [IdRef] {
         let (Some(from), Some(to)) = (self.succ_start.get(row), self.succ_start.get(row + 1))
         else {
             return &[];
