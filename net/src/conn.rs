@@ -42,6 +42,10 @@ pub struct Config {
     /// With `digest`, on the connecting side: also sync the documents the
     /// peer lists that `access` allows, not only the ones named.
     pub take_offered: bool,
+    /// The peer's device id, as TLS proved it: then the store keeps what
+    /// it knows of the peer under it, not under the storage id the peer
+    /// claims, which another device (a copied store) could claim too.
+    pub peer_device: Option<String>,
 }
 
 impl Config {
@@ -58,6 +62,7 @@ impl Config {
             max_docs: DEFAULT_MAX_DOCS,
             digest: false,
             take_offered: false,
+            peer_device: None,
         }
     }
 }
@@ -240,7 +245,11 @@ impl Connection {
             metadata: Some(self.metadata()),
         };
         self.out.push(answer.encode());
-        self.phase = Phase::Open(peer(sender_id, metadata));
+        self.phase = Phase::Open(peer(
+            sender_id,
+            metadata,
+            self.config.peer_device.as_deref(),
+        ));
         if self.config.digest {
             return self.send_digest();
         }
@@ -257,7 +266,11 @@ impl Connection {
             let what = format!("it chose protocol version {version:?}");
             return self.fail(NetError::Protocol(what));
         }
-        self.phase = Phase::Open(peer(sender_id, metadata));
+        self.phase = Phase::Open(peer(
+            sender_id,
+            metadata,
+            self.config.peer_device.as_deref(),
+        ));
         if self.config.digest {
             return self.start_changed();
         }
@@ -347,11 +360,12 @@ impl Connection {
 /// peer never share an open sync state.
 static SESSIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-/// The peer, keyed by its storage id when it has one it will come back
-/// with, else by its peer id (and then ephemeral). The key ends with this
-/// session's number after `SESSION_MARK`, which the store leaves out of
-/// the key it keeps the state under (text never holds the byte 0xff).
-fn peer(id: String, metadata: Option<PeerMetadata>) -> Peer {
+/// The peer, keyed by its device id when TLS proved one (a paired device
+/// is never ephemeral), else by its storage id when it has one it will come
+/// back with, else by its peer id (and then ephemeral). The key ends with
+/// this session's number after `SESSION_MARK`, which the store leaves out
+/// of the key it keeps the state under (text never holds the byte 0xff).
+fn peer(id: String, metadata: Option<PeerMetadata>, device: Option<&str>) -> Peer {
     let session = SESSIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let keyed = |kind: &[u8], name: &str| {
         [
@@ -362,6 +376,13 @@ fn peer(id: String, metadata: Option<PeerMetadata>) -> Peer {
         ]
         .concat()
     };
+    if let Some(device) = device {
+        return Peer {
+            key: keyed(b"d:", device),
+            id,
+            ephemeral: false,
+        };
+    }
     match metadata {
         Some(PeerMetadata {
             storage_id: Some(storage),

@@ -177,6 +177,7 @@ async fn serve_one(
             .map_err(|e| NetError::Io(format!("WebSocket: {e}")))?;
         let mut config = Config::new(store, access);
         config.digest = true;
+        config.peer_device = Some(device.to_string());
         let core = Connection::accept(store.clone(), config);
         return drive(ws, core, store, options, false).await.map(|_| ());
     }
@@ -279,6 +280,7 @@ async fn sync_docs(
         let mut config = Config::new(store, access);
         config.digest = true;
         config.take_offered = docs.is_none();
+        config.peer_device = Some(device.to_string());
         let docs = match docs {
             Some(docs) => shared(docs, &config.access, &device)?,
             None => {

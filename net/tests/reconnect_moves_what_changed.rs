@@ -26,8 +26,8 @@ async fn paired() -> (Store, Store, String) {
 /// Pairs the two, serves the phone over TLS, and gives its URL.
 async fn pair_and_serve(phone: &Store, laptop: &Store) -> String {
     let ids = |s: &Store| Identity::of_store(s).unwrap().id();
-    identity::pair(&phone, &ids(&laptop), &Access::all()).unwrap();
-    identity::pair(&laptop, &ids(&phone), &Access::all()).unwrap();
+    identity::pair(phone, &ids(laptop), &Access::all()).unwrap();
+    identity::pair(laptop, &ids(phone), &Access::all()).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("wss://{}", listener.local_addr().unwrap());
     tokio::spawn(ws::serve(phone.clone(), listener, ServeOptions::default()));
@@ -163,4 +163,51 @@ async fn a_reconnect_looks_only_at_the_documents_that_changed() {
         assert_eq!(json(&phone, &id), json(&laptop, &id));
     }
     assert!(ws::sync_all(&laptop, &url, WAIT).await.unwrap().is_empty());
+}
+
+/// Copies the store at `from` (closed) to `to`, as a user copying a store
+/// to a new device would, and gives the copy a device key of its own: it
+/// keeps the storage id.
+fn copied_to_another_device(from: &std::path::Path, to: &std::path::Path) -> Store {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+    let copy = Store::open(to).unwrap();
+    copy.remove_setting("device/key").unwrap();
+    copy.remove_setting("device/certificate").unwrap();
+    copy
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_that_shares_a_storage_id_does_not_speak_for_the_other() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let phone = store();
+    let laptop = Store::open(a.path()).unwrap();
+    let url = pair_and_serve(&phone, &laptop).await;
+    let doc = phone.create_doc().unwrap();
+    put(&phone, &doc, "n", 1);
+    ws::sync_all(&laptop, &url, WAIT).await.unwrap();
+    drop(laptop);
+    let tablet = copied_to_another_device(a.path(), b.path());
+    assert_eq!(
+        tablet.storage_id(),
+        Store::open(a.path()).unwrap().storage_id()
+    );
+    let ids = |s: &Store| Identity::of_store(s).unwrap().id();
+    identity::pair(&phone, &ids(&tablet), &Access::all()).unwrap();
+    identity::pair(&tablet, &ids(&phone), &Access::all()).unwrap();
+    let laptop = Store::open(a.path()).unwrap();
+    assert_ne!(ids(&tablet), ids(&laptop));
+
+    // The tablet takes a change; the phone must not think the laptop has it.
+    put(&phone, &doc, "n", 2);
+    ws::sync_all(&tablet, &url, WAIT).await.unwrap();
+    assert_eq!(json(&tablet, &doc), r#"{"n":2}"#);
+    ws::sync_all(&laptop, &url, WAIT).await.unwrap();
+    assert_eq!(
+        json(&laptop, &doc),
+        r#"{"n":2}"#,
+        "the laptop missed a change"
+    );
 }
