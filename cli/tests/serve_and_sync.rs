@@ -5,33 +5,11 @@ mod common;
 
 use common::mergedb;
 
-use std::io::BufRead;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 
-/// `serve` on a free loopback port with `flags`, and the URL it prints
-/// for `scheme` (`wss` or `ws`).
 fn serve_with(db: &Path, flags: &[&str], scheme: &str) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mergedb"))
-        .arg("--db")
-        .arg(db)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .args(flags)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = std::io::BufReader::new(stdout).lines();
-    let prefix = format!("{scheme}://");
-    let url = loop {
-        let line = lines.next().expect("serve printed its URL").unwrap();
-        if let Some(at) = line.find(&prefix) {
-            break line[at..].to_string();
-        }
-    };
-    // Keep reading, so that serve never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    (child, url)
+    common::serve_with(db, flags, scheme, Stdio::inherit())
 }
 
 /// `serve` for unpaired peers, and its `ws://` URL.

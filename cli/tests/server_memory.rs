@@ -9,10 +9,10 @@ mod common;
 
 use common::mergedb;
 
-use std::io::{BufRead, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
@@ -23,23 +23,10 @@ const MIB: u64 = 1 << 20;
 
 /// `serve --allow-unpaired` on a free loopback port, and its address.
 fn serve(db: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mergedb"))
-        .arg("--db")
-        .arg(db)
-        .args(["serve", "--listen", "127.0.0.1:0", "--allow-unpaired"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines.next().expect("serve printed its URL").unwrap();
-        if let Some(at) = line.find("ws://") {
-            break line[at + 5..].trim_end_matches('/').to_string();
-        }
-    };
-    std::thread::spawn(move || lines.for_each(drop));
-    (child, addr)
+    // Its log of the hundred refusals would only be noise here.
+    let (child, url) = common::serve_with(db, &["--allow-unpaired"], "ws", Stdio::null());
+    let addr = url.trim_start_matches("ws://").trim_end_matches('/');
+    (child, addr.to_string())
 }
 
 /// A field of /proc/PID/status, in bytes.
